@@ -1,0 +1,155 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"wdbg/engine"
+	"wdbg/engine/cpu"
+)
+
+// Session is the state one debugging session keeps between commands: the target, the current
+// thread and register scope, and what the previous display command left behind.
+type Session struct {
+	Target *engine.Target
+
+	// Thread is the index of the current thread in Target.Threads.
+	Thread int
+	// Scope, when set by .ecxr or .cxr, overrides the current thread's own registers.
+	Scope *Scope
+	// EffMach is the effective machine set by .effmach; ArchUnknown means the target's own.
+	EffMach cpu.Arch
+
+	// T holds the user pseudo-registers $t0..$t19.
+	T [20]uint64
+
+	// Display remembers the last d* command so that a bare `d` or `dc` continues after it.
+	Display DisplayState
+
+	// Quit is set by q; the loop ends the session after the current command.
+	Quit bool
+}
+
+// Scope is a register context chosen by a context command rather than the thread's own.
+type Scope struct {
+	Context cpu.Context
+	Reason  string // "exception" for .ecxr, "cxr" for .cxr ADDR
+}
+
+// DisplayState is what the d* family carries from one command to the next.
+type DisplayState struct {
+	Kind string // last kind used: "db", "dc", ...
+	Next uint64 // address after the last displayed unit
+	Set  bool
+}
+
+// NewSession starts a session on an opened target, with the event thread current as WinDbg does.
+func NewSession(t *engine.Target) *Session {
+	s := &Session{Target: t}
+	if t.Exception != nil {
+		if i, ok := t.ThreadByID(t.Exception.ThreadID); ok {
+			s.Thread = i
+		}
+	}
+	return s
+}
+
+// Arch is the effective architecture: .effmach's choice, or the target's.
+func (s *Session) Arch() cpu.Arch {
+	if s.EffMach != cpu.ArchUnknown {
+		return s.EffMach
+	}
+	return s.Target.Arch
+}
+
+// PointerSize is the effective pointer width in bytes.
+func (s *Session) PointerSize() int { return s.Arch().PointerSize() }
+
+// CurrentThread returns the current thread, or nil for a dump without threads.
+func (s *Session) CurrentThread() *engine.Thread {
+	if s.Thread < 0 || s.Thread >= len(s.Target.Threads) {
+		return nil
+	}
+	return &s.Target.Threads[s.Thread]
+}
+
+// Context is the register context commands use: the scope set by .ecxr/.cxr, else the current
+// thread's. It is nil when neither exists.
+func (s *Session) Context() cpu.Context {
+	if s.Scope != nil {
+		return s.Scope.Context
+	}
+	if t := s.CurrentThread(); t != nil {
+		return t.Context
+	}
+	return nil
+}
+
+// SetThread makes thread index i current and drops any .ecxr/.cxr scope, as a thread switch does
+// in WinDbg.
+func (s *Session) SetThread(i int) {
+	s.Thread = i
+	s.Scope = nil
+}
+
+// Prompt is the prompt WinDbg shows for this session: 0:000> , 0:000:x86> , 3: kd> .
+func (s *Session) Prompt() string {
+	if s.Target.Kind.IsKernel() {
+		if s.Target.System.NumberOfProcessors > 1 {
+			return fmt.Sprintf("%d: kd> ", s.Thread)
+		}
+		return "kd> "
+	}
+	if s.EffMach != cpu.ArchUnknown && s.EffMach != s.Target.Arch {
+		return fmt.Sprintf("0:%03d:%s> ", s.Thread, s.EffMach)
+	}
+	return fmt.Sprintf("0:%03d> ", s.Thread)
+}
+
+// Exec runs one command line (a single command: the caller splits on ';'). A panic inside a handler
+// is recovered and returned as an error naming the command, so one broken command never ends the
+// session.
+func (s *Session) Exec(ctx context.Context, line string) (res Result, err error) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return nil, nil
+	}
+	cmd, args, ok := Lookup(line)
+	if !ok {
+		return nil, &SyntaxError{Input: line, Col: 0}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("internal error in '%s': %v (please report this with the dump)", line, r)
+		}
+	}()
+	return cmd.Run(ctx, s, args)
+}
+
+// SyntaxError is WinDbg's "^ Syntax error in '...'" report; Col is the offset in Input of the
+// character the caret points at. The prompt printer adds the prompt's width before the caret.
+type SyntaxError struct {
+	Input string
+	Col   int
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("%s^ Syntax error in '%s'", strings.Repeat(" ", e.Col), e.Input)
+}
+
+// WriteError renders a command error as WinDbg prints it. promptWidth is the width of the prompt
+// the command was typed after, so that a syntax error's caret lines up under the bad character.
+func WriteError(w io.Writer, err error, promptWidth int) {
+	var text string
+	if se, ok := err.(*SyntaxError); ok {
+		text = strings.Repeat(" ", promptWidth) + se.Error()
+	} else {
+		text = err.Error()
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	io.WriteString(w, text)
+}
