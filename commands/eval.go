@@ -1,0 +1,4 @@
+package commands
+
+// evalCommands: entries are added by this family's file.
+var evalCommands = []*Command{}

@@ -1,0 +1,4 @@
+package commands
+
+// targetCommands: entries are added by this family's file.
+var targetCommands = []*Command{}

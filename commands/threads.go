@@ -1,0 +1,4 @@
+package commands
+
+// threadCommands: entries are added by this family's file.
+var threadCommands = []*Command{}
