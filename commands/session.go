@@ -131,12 +131,17 @@ func (s *Session) Exec(ctx context.Context, line string) (res Result, err error)
 // SyntaxError is WinDbg's "^ Syntax error in '...'" report; Col is the offset in Input of the
 // character the caret points at. The prompt printer adds the prompt's width before the caret.
 type SyntaxError struct {
-	Input string
-	Col   int
+	Input   string
+	Col     int
+	Message string // "Syntax error" when empty; also "Illegal thread error", ...
 }
 
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("%s^ Syntax error in '%s'", strings.Repeat(" ", e.Col), e.Input)
+	msg := e.Message
+	if msg == "" {
+		msg = "Syntax error"
+	}
+	return fmt.Sprintf("%s^ %s in '%s'", strings.Repeat(" ", e.Col), msg, e.Input)
 }
 
 // WriteError renders a command error as WinDbg prints it. promptWidth is the width of the prompt

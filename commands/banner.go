@@ -1,0 +1,98 @@
+package commands
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"wdbg/engine"
+	"wdbg/engine/ntstatus"
+)
+
+// BannerResult is what wdbg prints on opening a dump (WINDBG-SPEC §2.2), after its own product line.
+type BannerResult struct {
+	Path       string      `json:"path"`
+	KindText   string      `json:"kind"`
+	Comments   []string    `json:"comments,omitempty"`
+	SymbolPath string      `json:"symbol_path"`
+	ImagePath  string      `json:"image_path"`
+	System     systemBlock `json:"system"`
+	Notes      []string    `json:"notes,omitempty"`
+	Event      *eventLine  `json:"event,omitempty"`
+}
+
+// eventLine is `(4b04.3da0): Access violation - code c0000005 (first/second chance not available)`.
+type eventLine struct {
+	ProcessID uint32 `json:"pid"`
+	ThreadID  uint32 `json:"tid"`
+	Code      uint32 `json:"code"`
+	Text      string `json:"text"`
+}
+
+func (e eventLine) String() string {
+	return fmt.Sprintf("(%x.%x): %s - code %08x (first/second chance not available)", e.ProcessID, e.ThreadID, e.Text, e.Code)
+}
+
+// dumpKindSentence is the dump-kind line tools grep for (WINDBG-SPEC §2.2 item 4).
+func dumpKindSentence(k engine.DumpKind) string {
+	switch k {
+	case engine.KindUserMini:
+		return "User Mini Dump File: Only registers, stack and portions of memory are available"
+	case engine.KindUserFull:
+		return "User Mini Dump File with Full Memory: Only application data is available"
+	case engine.KindKernelSmall:
+		return "Mini Kernel Dump File: Only registers and stack trace are available"
+	case engine.KindKernelBitmap:
+		return "Kernel Bitmap Dump File: Kernel address space is available, User address space may not be available."
+	case engine.KindKernelFull:
+		return "Kernel Complete Dump File: Full address space is available"
+	case engine.KindKernel:
+		return "Kernel Summary Dump File: Only kernel address space is available"
+	}
+	return "Dump File of unknown kind"
+}
+
+// Banner describes an opened dump the way cdb does before its first prompt. symPath and imagePath are
+// the search paths the session was started with ("" when none was given).
+func Banner(t *engine.Target, symPath, imagePath string) *BannerResult {
+	if symPath == "" {
+		symPath = "srv*"
+	}
+	b := &BannerResult{
+		Path:       t.Path,
+		KindText:   dumpKindSentence(t.Kind),
+		Comments:   t.Comments,
+		SymbolPath: symPath,
+		ImagePath:  imagePath,
+		System:     newSystemBlock(t),
+		Notes:      t.Notes,
+	}
+	if x := t.Exception; x != nil && !t.Kind.IsKernel() {
+		b.Event = &eventLine{ProcessID: t.Process.ID, ThreadID: x.ThreadID, Code: x.Code, Text: ntstatus.EventText(x.Code)}
+	}
+	return b
+}
+
+func (b *BannerResult) WriteText(w io.Writer) error {
+	var s strings.Builder
+	fmt.Fprintf(&s, "Loading Dump File [%s]\n", b.Path)
+	fmt.Fprintln(&s, b.KindText)
+	for _, c := range b.Comments {
+		fmt.Fprintf(&s, "Comment: '%s'\n", c)
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintf(&s, "WARNING: %s\n", n)
+	}
+	fmt.Fprintln(&s)
+	fmt.Fprintf(&s, "Symbol search path is: %s\n", b.SymbolPath)
+	fmt.Fprintf(&s, "Executable search path is: %s\n", b.ImagePath)
+	b.System.writeIdentity(&s)
+	b.System.writeTimes(&s, false)
+	if b.Event != nil {
+		fmt.Fprintln(&s, "This dump file has an exception of interest stored in it.")
+		fmt.Fprintln(&s, "The stored exception information can be accessed via .ecxr.")
+		fmt.Fprintln(&s, b.Event.String())
+	}
+	_, err := io.WriteString(w, s.String())
+	return err
+}
