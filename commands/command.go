@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -88,6 +89,12 @@ func Lookup(line string) (*Command, string, bool) {
 	word := line
 	if i := strings.IndexAny(line, " \t"); i >= 0 {
 		word = line[:i]
+	}
+	// An exact-case match wins over a case-insensitive one, so that dW and dw stay distinct.
+	for _, c := range table {
+		if c.Name == word || slices.Contains(c.Aliases, word) {
+			return c, strings.TrimSpace(line[len(word):]), true
+		}
 	}
 	for _, c := range table {
 		if c.matches(word) {

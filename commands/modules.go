@@ -244,7 +244,7 @@ func (r *moduleList) WriteText(w io.Writer) error {
 		case o.names || o.imageFile:
 			fmt.Fprintf(&b, "%-8s %s", m.Name, m.ImageName)
 		default:
-			fmt.Fprintf(&b, "%-8s   %-22s", m.Name, "("+m.SymbolStatus+")")
+			fmt.Fprintf(&b, "%-8s   %-23s", m.Name, "("+m.SymbolStatus+")")
 		}
 		if o.checksum {
 			fmt.Fprintf(&b, " %08X", m.Checksum)

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -128,30 +129,62 @@ func (s *Session) Exec(ctx context.Context, line string) (res Result, err error)
 	return cmd.Run(ctx, s, args)
 }
 
-// SyntaxError is WinDbg's "^ Syntax error in '...'" report; Col is the offset in Input of the
-// character the caret points at. The prompt printer adds the prompt's width before the caret.
+// The caret errors: WinDbg prints a caret under the offending character of the command, then
+// "<kind> in '<command>'". Col is the offset in Input of that character; the printer adds the width
+// of the prompt the command was typed after.
+
+// SyntaxError is "^ Syntax error in '...'" (or another caret message set in Message, such as
+// "Illegal thread error").
 type SyntaxError struct {
 	Input   string
 	Col     int
-	Message string // "Syntax error" when empty; also "Illegal thread error", ...
+	Message string // "Syntax error" when empty
 }
 
-func (e *SyntaxError) Error() string {
+// RangeError is "^ Range error in '...'": a range over the display limit, or malformed.
+type RangeError struct {
+	Input string
+	Col   int
+}
+
+// ExtraCharsError is "^ Extra character error in '...'": text after a complete argument.
+type ExtraCharsError struct {
+	Input string
+	Col   int
+}
+
+func (e *SyntaxError) caret() (int, string, string) {
 	msg := e.Message
 	if msg == "" {
 		msg = "Syntax error"
 	}
-	return fmt.Sprintf("%s^ %s in '%s'", strings.Repeat(" ", e.Col), msg, e.Input)
+	return e.Col, msg, e.Input
+}
+func (e *RangeError) caret() (int, string, string) { return e.Col, "Range error", e.Input }
+func (e *ExtraCharsError) caret() (int, string, string) {
+	return e.Col, "Extra character error", e.Input
+}
+
+func (e *SyntaxError) Error() string     { return caretText(e, 0) }
+func (e *RangeError) Error() string      { return caretText(e, 0) }
+func (e *ExtraCharsError) Error() string { return caretText(e, 0) }
+
+type caretError interface {
+	caret() (col int, message, input string)
+}
+
+func caretText(e caretError, indent int) string {
+	col, msg, input := e.caret()
+	return fmt.Sprintf("%s^ %s in '%s'", strings.Repeat(" ", indent+col), msg, input)
 }
 
 // WriteError renders a command error as WinDbg prints it. promptWidth is the width of the prompt
 // the command was typed after, so that a syntax error's caret lines up under the bad character.
 func WriteError(w io.Writer, err error, promptWidth int) {
-	var text string
-	if se, ok := err.(*SyntaxError); ok {
-		text = strings.Repeat(" ", promptWidth) + se.Error()
-	} else {
-		text = err.Error()
+	text := err.Error()
+	var ce caretError
+	if errors.As(err, &ce) {
+		text = caretText(ce, promptWidth)
 	}
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n"

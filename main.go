@@ -1,0 +1,190 @@
+// Command wdbg is a WinDbg-compatible debugger for Windows crash dumps.
+//
+//	wdbg -z DUMP [-c "cmd1;cmd2;q"] [-y SYMPATH] [-i IMAGEPATH] [-logo FILE] [--json]
+//
+// main.go only reads the command line and wires the parts together: the engine opens the dump,
+// commands renders it, repl runs the session. See README.md for usage and exit statuses.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/fatih/color"
+	"golang.org/x/term"
+
+	"wdbg/commands"
+	"wdbg/engine"
+	"wdbg/repl"
+)
+
+// version is set at build time with -ldflags "-X main.version=..." for releases.
+var version = "0.1.0-dev"
+
+// Exit statuses (README.md "Exit status").
+const (
+	exitOK            = 0
+	exitOpenFailed    = 1 // the dump could not be opened
+	exitUsage         = 2 // bad command line, or the log file could not be opened
+	exitCommandFailed = 3 // a command run in batch (-c or standard input) failed
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	opts, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wdbg: %v\n%s", err, shortUsage)
+		return exitUsage
+	}
+	switch {
+	case opts.help:
+		fmt.Print(longUsage)
+		return exitOK
+	case opts.version:
+		fmt.Printf("wdbg version %s\n", version)
+		return exitOK
+	case opts.helpCommands:
+		if err := writeCommandReference(os.Stdout, opts.markdown); err != nil {
+			return exitUsage
+		}
+		return exitOK
+	case opts.dump == "":
+		fmt.Fprintf(os.Stderr, "wdbg: no dump file given; open one with -z DUMP\n%s", shortUsage)
+		return exitUsage
+	}
+
+	stdoutTerminal := term.IsTerminal(int(os.Stdout.Fd()))
+	interactive := stdoutTerminal && term.IsTerminal(int(os.Stdin.Fd()))
+	useColor := decideColor(opts.color, os.Getenv("NO_COLOR"), stdoutTerminal)
+	color.NoColor = !useColor // decided once, here (STYLE.md habit 3)
+	var stdout io.Writer = os.Stdout
+	if useColor {
+		stdout = color.Output // translates colour codes on Windows consoles
+	}
+
+	var logFile *os.File
+	if opts.logFile != "" {
+		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if opts.logAppend {
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		}
+		logFile, err = os.OpenFile(opts.logFile, flags, 0o644)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "wdbg: cannot open the log file: %v\n", err)
+			return exitUsage
+		}
+		defer logFile.Close()
+	}
+	outCfg := repl.OutputConfig{Stdout: stdout, JSON: opts.json, Color: useColor}
+	if logFile != nil {
+		outCfg.Log = logFile
+	}
+	out := repl.NewOutput(outCfg)
+	defer out.Flush()
+
+	if logFile != nil {
+		out.Text(fmt.Sprintf("Opened log file '%s'\n", opts.logFile))
+	}
+	// Our own product line, never Microsoft's, then two blank lines as cdb leaves before the
+	// banner (WINDBG-SPEC §2.2 items 2-3).
+	out.Text(fmt.Sprintf("wdbg version %s - a WinDbg-compatible dump debugger\n\n\n", version))
+
+	start := time.Now()
+	target, err := engine.Open(opts.dump)
+	if err != nil {
+		msg := fmt.Sprintf("Could not open dump file [%s], %v", opts.dump, err)
+		if out.JSON() {
+			out.Result("", nil, errors.New(msg), 0)
+		} else {
+			out.Text(msg + "\n")
+		}
+		return exitOpenFailed
+	}
+	defer target.Close()
+	if opts.verbose {
+		fmt.Fprintf(os.Stderr, "wdbg: opened %s in %v: %d threads, %d modules, %d streams\n",
+			opts.dump, time.Since(start).Round(time.Microsecond), len(target.Threads), len(target.Modules), len(target.Streams))
+	}
+
+	out.Result("", commands.Banner(target, opts.symPath, opts.imagePath), nil, 0)
+	out.Flush()
+
+	runner := repl.NewRunner(commands.NewSession(target), out)
+	ctx := context.Background()
+	if opts.hasCommands {
+		runner.RunBatch(ctx, opts.commands)
+	}
+	if !runner.Done() {
+		err = nil
+		if interactive {
+			err = runner.RunInteractive(ctx, repl.InteractiveConfig{HistoryFile: repl.HistoryFile()})
+		} else {
+			err = runner.RunLines(ctx, os.Stdin)
+		}
+		if err != nil {
+			out.Flush()
+			fmt.Fprintf(os.Stderr, "wdbg: reading commands: %v\n", err)
+			return exitCommandFailed
+		}
+	}
+	if runner.Failed() {
+		return exitCommandFailed
+	}
+	return exitOK
+}
+
+// decideColor applies --color/--no-color, then NO_COLOR (https://no-color.org), then whether
+// standard output is a terminal.
+func decideColor(choice colorChoice, noColorEnv string, stdoutTerminal bool) bool {
+	switch choice {
+	case colorOn:
+		return true
+	case colorOff:
+		return false
+	}
+	return noColorEnv == "" && stdoutTerminal
+}
+
+const shortUsage = `usage: wdbg -z DUMP [-c "cmd1;cmd2;q"] [-y SYMPATH] [-i IMAGEPATH] [-logo FILE] [--json]
+       wdbg --help | --version | --help-commands [--markdown]
+`
+
+const longUsage = `wdbg - a WinDbg-compatible debugger for Windows crash dumps
+
+usage: wdbg -z DUMP [options]
+
+Options (as cdb: letters are not case-sensitive, '/' may replace '-'):
+  -z DUMP            open this crash dump (required)
+  -c "CMDS"          run these commands first; ';' separates them, q ends the session.
+                     Without q, the session goes on at the prompt (terminal) or reads
+                     further commands from standard input (pipe or file)
+  -y SYMPATH         symbol search path (srv*CACHE*URL;DIR;...)
+  -i IMAGEPATH       executable image search path
+  -logo FILE         write the session to FILE as well (-loga appends)
+  --json             print each command's result as one JSON document per line:
+                     {"command": "...", "result": {...}, "error": null}
+  --color, --no-color
+                     colour error messages (default: on a terminal unless NO_COLOR is set)
+  -v                 report how long opening the dump took
+  --version          print the version and exit
+  --help-commands    print the command reference (--markdown for README form)
+  -?, -h, --help     print this help
+
+Accepted and ignored for cdb compatibility: -Q -QY -QS -QSY -n -s -lines -netsyms:yes|no
+-g -G -o -d -kqm -nosqm.
+
+With standard input and output on a terminal, wdbg prompts with line editing, history
+(kept between runs) and tab completion of command names; an empty line repeats the last
+command; Ctrl-C stops the running command. Otherwise commands are read line by line from
+standard input and echoed after the prompt.
+
+Exit status: 0 success; 1 the dump could not be opened; 2 bad command line or log file;
+3 a command run from -c or standard input failed.
+`
