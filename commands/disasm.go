@@ -3,14 +3,17 @@ package commands
 // Disassembly in WinDbg's layout (WINDBG-SPEC §3.12 for `u`, §3.9 for the current-instruction line of
 // `r`). Decoding is golang.org/x/arch's (x86asm, arm64asm); the text is ours, written to match public
 // captures of WinDbg and cdb output. disasm_x86.go renders x86/x64 in WinDbg's MASM-flavoured Intel
-// syntax, disasm_arm64.go renders ARM64 as Microsoft's disassembler does. The captures each rule
-// comes from are cited in testdata/disasm.txt, which is the test of this file and its two siblings.
+// syntax, disasm_aarch64.go renders ARM64 as Microsoft's disassembler does (not "_arm64.go": Go would
+// read that suffix as a build constraint). The captures each rule comes from are cited in
+// testdata/disasm.txt, which is the test of this file and its two siblings.
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"golang.org/x/arch/x86/x86asm"
 
 	"wdbg/engine"
 	"wdbg/engine/cpu"
@@ -83,9 +86,14 @@ func Disassemble(arch cpu.Arch, code []byte, addr uint64, symbolize func(uint64)
 }
 
 // UnreadableInstruction is the line WinDbg prints for code it cannot read (WINDBG-SPEC §1.3):
-// `00000000`00000020 ??              ???`.
+// `00000000`00000020 ??              ???`. It stands for one byte on x86 (the next line is the next
+// address) and one instruction word on ARM64.
 func UnreadableInstruction(arch cpu.Arch, addr uint64) Instruction {
-	return Instruction{Addr: addr, Arch: arch, Len: 1, Text: "???", Mnemonic: "???", Invalid: true,
+	n := 1
+	if arch == cpu.ArchARM64 {
+		n = 4
+	}
+	return Instruction{Addr: addr, Arch: arch, Len: n, Text: "???", Mnemonic: "???", Invalid: true,
 		Unreadable: true}
 }
 
@@ -294,4 +302,77 @@ func instructionAnnotation(in Instruction, ctx cpu.Context, mem engine.Memory, t
 		return fmt.Sprintf("%s:%04x:%08x=%s", seg, uint16(sel), uint32(addr), value)
 	}
 	return fmt.Sprintf("%s:%s=%s", seg, FormatAddr(addr, 8), value)
+}
+
+// branchTaken evaluates a conditional branch against the flags and counter of ctx, for the
+// `[br=1]` annotation; ok is false for other instructions.
+func branchTaken(d *x86Detail, ctx cpu.Context) (taken, ok bool) {
+	efl, haveFlags := ctx.Register("efl")
+	flag := func(bit uint) bool { return efl>>bit&1 == 1 }
+	cf, pf, zf, sf, of := flag(0), flag(2), flag(6), flag(7), flag(11)
+	counter := func() (uint64, bool) {
+		switch d.addrSize {
+		case 16:
+			return ctx.Register("cx")
+		case 64:
+			return ctx.Register("rcx")
+		}
+		return ctx.Register("ecx")
+	}
+	switch d.op {
+	case x86asm.JCXZ, x86asm.JECXZ, x86asm.JRCXZ:
+		c, ok := counter()
+		return c == 0, ok
+	case x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE:
+		c, ok := counter()
+		if !ok || !haveFlags {
+			return false, false
+		}
+		more := c != 1 // the counter is decremented first
+		switch d.op {
+		case x86asm.LOOPE:
+			return more && zf, true
+		case x86asm.LOOPNE:
+			return more && !zf, true
+		}
+		return more, true
+	}
+	if !haveFlags {
+		return false, false
+	}
+	switch d.op {
+	case x86asm.JO:
+		return of, true
+	case x86asm.JNO:
+		return !of, true
+	case x86asm.JB:
+		return cf, true
+	case x86asm.JAE:
+		return !cf, true
+	case x86asm.JE:
+		return zf, true
+	case x86asm.JNE:
+		return !zf, true
+	case x86asm.JBE:
+		return cf || zf, true
+	case x86asm.JA:
+		return !cf && !zf, true
+	case x86asm.JS:
+		return sf, true
+	case x86asm.JNS:
+		return !sf, true
+	case x86asm.JP:
+		return pf, true
+	case x86asm.JNP:
+		return !pf, true
+	case x86asm.JL:
+		return sf != of, true
+	case x86asm.JGE:
+		return sf == of, true
+	case x86asm.JLE:
+		return zf || sf != of, true
+	case x86asm.JG:
+		return !zf && sf == of, true
+	}
+	return false, false
 }

@@ -383,6 +383,16 @@ func (f *x86Formatter) memArg(m x86asm.Mem, args []x86asm.Arg) string {
 	}
 	d := disp
 	mo.disp = d
+	if m.Base == 0 {
+		// Without a base register the displacement is a table's address: [eax*4+4BFBA8h].
+		if inst.AddrSize != 64 {
+			d = int64(uint32(d))
+		}
+		if d < 0 {
+			d = 0 // unverified: shown below as +address
+			b.WriteString("+" + masmHex(uint64(disp)))
+		}
+	}
 	switch {
 	case d < 0:
 		b.WriteString("-" + masmHex(uint64(-d)))
@@ -401,6 +411,8 @@ func (f *x86Formatter) memSize(args []x86asm.Arg) int {
 		return 0
 	case x86asm.FBLD, x86asm.FBSTP:
 		return 10
+	case x86asm.XLATB:
+		return 1 // xlat reads a byte table
 	case x86asm.FLD, x86asm.FSTP:
 		if inst.MemBytes == 0 && inst.Opcode>>24 == 0xdb {
 			return 10 // fld/fstp tbyte ptr: the decoder leaves the size out
@@ -524,77 +536,4 @@ func mask(bits int) uint64 {
 		return ^uint64(0)
 	}
 	return 1<<uint(bits) - 1
-}
-
-// branchTaken evaluates a conditional branch against the flags and counter of ctx, for the
-// `[br=1]` annotation; ok is false for other instructions.
-func branchTaken(d *x86Detail, ctx cpu.Context) (taken, ok bool) {
-	efl, haveFlags := ctx.Register("efl")
-	flag := func(bit uint) bool { return efl>>bit&1 == 1 }
-	cf, pf, zf, sf, of := flag(0), flag(2), flag(6), flag(7), flag(11)
-	counter := func() (uint64, bool) {
-		switch d.addrSize {
-		case 16:
-			return ctx.Register("cx")
-		case 64:
-			return ctx.Register("rcx")
-		}
-		return ctx.Register("ecx")
-	}
-	switch d.op {
-	case x86asm.JCXZ, x86asm.JECXZ, x86asm.JRCXZ:
-		c, ok := counter()
-		return c == 0, ok
-	case x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE:
-		c, ok := counter()
-		if !ok || !haveFlags {
-			return false, false
-		}
-		more := c != 1 // the counter is decremented first
-		switch d.op {
-		case x86asm.LOOPE:
-			return more && zf, true
-		case x86asm.LOOPNE:
-			return more && !zf, true
-		}
-		return more, true
-	}
-	if !haveFlags {
-		return false, false
-	}
-	switch d.op {
-	case x86asm.JO:
-		return of, true
-	case x86asm.JNO:
-		return !of, true
-	case x86asm.JB:
-		return cf, true
-	case x86asm.JAE:
-		return !cf, true
-	case x86asm.JE:
-		return zf, true
-	case x86asm.JNE:
-		return !zf, true
-	case x86asm.JBE:
-		return cf || zf, true
-	case x86asm.JA:
-		return !cf && !zf, true
-	case x86asm.JS:
-		return sf, true
-	case x86asm.JNS:
-		return !sf, true
-	case x86asm.JP:
-		return pf, true
-	case x86asm.JNP:
-		return !pf, true
-	case x86asm.JL:
-		return sf != of, true
-	case x86asm.JGE:
-		return sf == of, true
-	case x86asm.JLE:
-		return zf || sf != of, true
-	case x86asm.JG:
-		return !zf && sf == of, true
-	}
-	return false, false
 }

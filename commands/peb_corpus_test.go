@@ -302,6 +302,14 @@ func TestEffmachWOW64Corpus(t *testing.T) {
 		!strings.Contains(text, "    ClientId:             00007b00 . 0000bff8\n") {
 		t.Errorf("!teb after .effmach x86:\n%s", text)
 	}
+	// !peb: 8 digits, except the 64-bit PEB's Ldr, which lies in the 64-bit ntdll (module list:
+	// 0x7ffc8d700000 + 0x1e1000) and keeps its 16 digits.
+	text = run(t, s, "!peb")
+	ldr := regexp.MustCompile(`(?m)^    Ldr                       ([0-9a-f]+)$`).FindAllStringSubmatch(text, -1)
+	if !strings.HasPrefix(text, "Wow64 PEB32 at 5d8000\n") || len(ldr) != 2 || len(ldr[0][1]) != 8 || len(ldr[1][1]) != 16 ||
+		!strings.HasPrefix(ldr[1][1], "00007ffc8d") {
+		t.Errorf("!peb after .effmach x86: Ldr lines %q\n%s", ldr, text)
+	}
 
 	for i, o := range wow64Threads {
 		th := &s.Target.Threads[i]
@@ -330,6 +338,14 @@ func TestEffmachWOW64Corpus(t *testing.T) {
 		if c.FP() != o.rbp || c.SP() > c.FP() || c.FP()-c.SP() > 0x1000 {
 			t.Errorf("thread %d: esp %#x ebp %#x, x64 rbp %#x", i, c.SP(), c.FP(), o.rbp)
 		}
+	}
+
+	// The .ecxr scope: the exception stream's context, seen as x86, is at the exception address
+	// (minidump_dump: exception_address 0x875f5d, thread 0xbff8).
+	if e := s.Target.Exception; e == nil {
+		t.Error("no exception stream")
+	} else if c, err := s.EffectiveContext(e.Context, s.Target.Threads[0].TEB); err != nil || c.Arch() != cpu.ArchX86 || c.PC() != 0x875f5d {
+		t.Errorf("exception context as x86: %v %v", c, err)
 	}
 
 	if _, err := effmach(t, s, "."); err != nil || s.Prompt() != "0:000> " {
@@ -399,6 +415,11 @@ func TestTebNotInMinidumps(t *testing.T) {
 		{"breakpad/minidump2.dmp", "7ffdf000"},                                  // minidump2.dump.out: thread 0xbf4 teb 0x7ffdf000
 		{"symbolicator/windows.dmp", "00fe8000"},                                // minidump_dump: thread 0x664 teb 0xfe8000
 		{"kdlibcpp/targetapp_minidump/target_minidump.dmp", "000000532f2d2000"}, // minidump_dump: thread 0x48f0
+		// minidump_dump: exception threads 0x3448, 0x5768, 0x4a8, 0x2320 and their TEBs.
+		{"kdlibcpp/targetapp_stacktest_x64_release_v1/targetapp_stacktest_x64_release.dmp", "000000eed1b69000"},
+		{"kdlibcpp/targetapp_test_cv_allreg_amd64/targetapp_test_cv_allreg_amd64.dmp", "0000000c9099f000"},
+		{"breakpad/null_read_av.dmp", "7efdd000"},
+		{"lldb/fizzbuzz_no_heap.dmp", "7efdd000"},
 	} {
 		s := openCorpus(t, c.dump)
 		if got := run(t, s, "!teb"); got != "TEB at "+c.teb+"\nerror InitTypeRead( TEB )...\n" {

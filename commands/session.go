@@ -77,15 +77,25 @@ func (s *Session) CurrentThread() *engine.Thread {
 }
 
 // Context is the register context commands use: the scope set by .ecxr/.cxr, else the current
-// thread's. It is nil when neither exists.
+// thread's; after `.effmach x86` on a WOW64 dump, the thread's x86 view of it. It is nil when there
+// is none.
 func (s *Session) Context() cpu.Context {
-	if s.Scope != nil {
-		return s.Scope.Context
-	}
+	var c cpu.Context
+	var teb uint64
 	if t := s.CurrentThread(); t != nil {
-		return t.Context
+		c, teb = t.Context, t.TEB
 	}
-	return nil
+	if s.Scope != nil {
+		c = s.Scope.Context
+	}
+	if c == nil {
+		return nil
+	}
+	x, err := s.EffectiveContext(c, teb)
+	if err != nil {
+		return nil
+	}
+	return x
 }
 
 // SetThread makes thread index i current and drops any .ecxr/.cxr scope, as a thread switch does

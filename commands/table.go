@@ -4,7 +4,8 @@ package commands
 func families() [][]*Command {
 	return [][]*Command{
 		sessionCommands,  // session_cmds.go: q, .echo
-		targetCommands,   // target.go: vertarget, .time, ||, |, .help, .effmach
+		targetCommands,   // target.go: vertarget, .time, ||, |, .help
+		effmachCommands,  // effmach.go: .effmach
 		threadCommands,   // threads.go: ~, ~Ns, ~~[tid]s
 		registerCommands, // registers.go: r, .ecxr, .cxr, .exr, .lastevent
 		moduleCommands,   // modules.go: lm

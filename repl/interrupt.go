@@ -58,6 +58,13 @@ func (i *interrupter) begin(parent context.Context) (context.Context, func() (in
 	}
 }
 
+// interrupted reports whether Ctrl-C stopped the running command.
+func (i *interrupter) interrupted() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.fired
+}
+
 // interrupt cancels the running command, if any.
 func (i *interrupter) interrupt() {
 	i.mu.Lock()

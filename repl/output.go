@@ -34,9 +34,9 @@ type Output struct {
 
 // NewOutput prepares output as cfg says.
 func NewOutput(cfg OutputConfig) *Output {
-	o := &Output{term: bufio.NewWriter(cfg.Stdout), json: cfg.JSON}
+	o := &Output{term: bufio.NewWriterSize(cfg.Stdout, 64<<10), json: cfg.JSON}
 	if cfg.Log != nil {
-		o.log = bufio.NewWriter(cfg.Log)
+		o.log = bufio.NewWriterSize(cfg.Log, 64<<10)
 	}
 	if cfg.Color {
 		o.errColor = color.New(color.FgRed, color.Bold)
@@ -79,21 +79,28 @@ func (o *Output) LogOnly(s string) {
 // Result prints one command's outcome: its result as WinDbg text, or its error as WinDbg prints
 // it with a syntax error's caret promptWidth columns in; in JSON mode one document
 // {"command": ..., "result": ..., "error": ...} on one line. It reports whether the command (or
-// rendering its result) failed.
+// rendering its result) failed. The runner uses the steps below instead, so that rendering
+// happens while Ctrl-C can still stop it.
 func (o *Output) Result(command string, res commands.Result, err error, promptWidth int) (failed bool) {
 	if o.json {
-		return o.document(command, res, err)
+		var raw json.RawMessage
+		raw, err = encodeResult(command, res, err)
+		return o.document(command, raw, err)
 	}
 	if err == nil && res != nil {
-		var buf bytes.Buffer
-		err = res.WriteText(&buf)
-		o.Write(buf.Bytes())
+		err = o.WriteResult(res)
 	}
 	if err != nil {
 		o.Error(err, promptWidth)
 		return true
 	}
 	return false
+}
+
+// WriteResult streams a result's WinDbg text to the terminal and the log. Results may render
+// lazily (a memory display reads the dump while it writes), so nothing is gathered in memory.
+func (o *Output) WriteResult(res commands.Result) error {
+	return res.WriteText(o)
 }
 
 // Error prints err as WinDbg prints command errors, in colour on the terminal when enabled.
@@ -127,23 +134,33 @@ type document struct {
 	Error   *string         `json:"error"`
 }
 
-func (o *Output) document(command string, res commands.Result, err error) (failed bool) {
-	doc := document{Command: command, Result: json.RawMessage("null")}
-	if err == nil && res != nil {
-		b, merr := marshalResult(res)
-		if merr != nil {
-			err = fmt.Errorf("cannot encode the result of '%s' as JSON: %v", command, merr)
-		} else {
-			doc.Result = b
-		}
+// encodeResult marshals a command's result for its JSON document; it returns the command's error
+// unchanged, or the encoding error.
+func encodeResult(command string, res commands.Result, err error) (json.RawMessage, error) {
+	if err != nil || res == nil {
+		return nil, err
+	}
+	raw, merr := marshalResult(res)
+	if merr != nil {
+		return nil, fmt.Errorf("cannot encode the result of '%s' as JSON: %w", command, merr)
+	}
+	return raw, nil
+}
+
+// document writes one JSON document; raw is the encoded result (nil for null).
+func (o *Output) document(command string, raw json.RawMessage, err error) (failed bool) {
+	doc := document{Command: command, Result: raw}
+	if raw == nil {
+		doc.Result = json.RawMessage("null")
 	}
 	if err != nil {
 		text := strings.TrimRight(err.Error(), "\n")
 		doc.Error = &text
+		doc.Result = json.RawMessage("null")
 	}
 	enc := json.NewEncoder(o)
 	enc.SetEscapeHTML(false)
-	if eerr := enc.Encode(doc); eerr != nil && err == nil {
+	if eerr := enc.Encode(doc); eerr != nil {
 		return true
 	}
 	return err != nil

@@ -10,6 +10,7 @@ package repl
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -94,16 +95,36 @@ func (r *Runner) runLine(ctx context.Context, line string, echo, count bool) {
 var errInterrupted = errors.New("^C: command interrupted")
 
 // runCommand runs one command with a context that Ctrl-C cancels, prints its result and reports
-// whether it failed.
+// whether it failed. The context stays live while the result is rendered: results may read the
+// dump as they print, and Ctrl-C must stop a long display too.
 func (r *Runner) runCommand(ctx context.Context, cmd string, promptWidth int) (failed bool) {
 	if !r.catching {
 		stop := r.intr.catch()
 		defer stop()
 	}
 	cctx, end := r.intr.begin(ctx)
+	defer end()
 	res, err := r.exec(cctx, cmd)
-	if end() && err != nil && errors.Is(err, context.Canceled) {
-		err = errInterrupted
+	if r.out.JSON() {
+		var raw json.RawMessage
+		raw, err = encodeResult(cmd, res, err)
+		return r.out.document(cmd, raw, r.interruption(err))
 	}
-	return r.out.Result(cmd, res, err, promptWidth)
+	if err == nil && res != nil {
+		err = r.out.WriteResult(res)
+	}
+	if err = r.interruption(err); err != nil {
+		r.out.Error(err, promptWidth)
+		return true
+	}
+	return false
+}
+
+// interruption turns the cancellation error of a command stopped by Ctrl-C into the message the
+// user expects; other errors pass unchanged.
+func (r *Runner) interruption(err error) error {
+	if err != nil && r.intr.interrupted() && errors.Is(err, context.Canceled) {
+		return errInterrupted
+	}
+	return err
 }

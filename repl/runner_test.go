@@ -279,3 +279,77 @@ func TestCtrlC(t *testing.T) {
 		t.Errorf("stdout %q, want %q", got, want)
 	}
 }
+
+// lazyResult renders from its command's context, as a memory display does: it writes lines
+// until the context ends (or limit lines).
+type lazyResult struct {
+	ctx     context.Context
+	limit   int
+	started chan struct{}
+}
+
+func (l lazyResult) WriteText(w io.Writer) error {
+	for i := 0; i < l.limit; i++ {
+		if err := l.ctx.Err(); err != nil {
+			return fmt.Errorf("rendering stopped: %w", err)
+		}
+		fmt.Fprintf(w, "line %d\n", i)
+		if i == 0 && l.started != nil {
+			close(l.started)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+func (l lazyResult) MarshalJSON() ([]byte, error) {
+	if err := l.ctx.Err(); err != nil {
+		return nil, err
+	}
+	return []byte(`{"lines":3}`), nil
+}
+
+// The command's context is still live while its result renders, in text and in JSON.
+func TestResultRendersInsideCommandContext(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		tr := newTestRunner(OutputConfig{JSON: asJSON})
+		tr.exec = func(ctx context.Context, line string) (commands.Result, error) {
+			return lazyResult{ctx: ctx, limit: 3}, nil
+		}
+		tr.RunBatch(context.Background(), "lazy")
+		if tr.Failed() {
+			t.Errorf("json=%v: rendering saw a cancelled context:\n%s", asJSON, tr.stdout.String())
+		}
+	}
+}
+
+// Ctrl-C while a result renders stops the rendering; what was printed stays, the error follows.
+func TestCtrlCDuringRendering(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGINT cannot be sent to oneself on Windows")
+	}
+	tr := newTestRunner(OutputConfig{})
+	started := make(chan struct{})
+	tr.exec = func(ctx context.Context, line string) (commands.Result, error) {
+		return lazyResult{ctx: ctx, limit: 1 << 30, started: started}, nil
+	}
+	go func() {
+		<-started
+		p, _ := os.FindProcess(os.Getpid())
+		p.Signal(os.Interrupt)
+	}()
+	done := make(chan struct{})
+	go func() {
+		tr.RunBatch(context.Background(), "lazy")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Ctrl-C did not stop the rendering")
+	}
+	out := tr.stdout.String()
+	if !strings.HasPrefix(out, "0:000> lazy\nline 0\n") || !strings.HasSuffix(out, "\n^C: command interrupted\n") {
+		t.Errorf("stdout %q", out[:min(len(out), 200)])
+	}
+}

@@ -2,12 +2,11 @@ package minidump
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"runtime"
-	"time"
 )
 
 // mappedReader is a bytes.Reader that also offers its bytes, as *mmap.File does, so that the
@@ -176,6 +175,19 @@ func handmadeSeeds() [][]byte {
 	return [][]byte{full, full[:headerSize], newDumpBuilder(0).bytes()}
 }
 
+// TestMain shortens the fuzzer's minimisation of new inputs from its 60 s default to 5 s unless
+// -test.fuzzminimizetime is given: minimising a 10 KB dump takes the whole default, and during it
+// no new inputs are tried, so a one-minute `-fuzz=FuzzOpen -fuzztime=60s` run would do little else.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(fl *flag.Flag) { set = set || fl.Name == "test.fuzzminimizetime" })
+	if !set {
+		flag.Set("test.fuzzminimizetime", "5s")
+	}
+	os.Exit(m.Run())
+}
+
 func FuzzOpen(f *testing.F) {
 	for _, s := range handmadeSeeds() {
 		f.Add(s)
@@ -193,14 +205,6 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 	}
-	go func() {
-		for {
-			time.Sleep(8 * time.Second)
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			os.WriteFile(fmt.Sprintf("/tmp/fz/stacks-%d.txt", os.Getpid()), buf[:n], 0o644)
-		}
-	}()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The same bytes through both paths must decode to the same things.
 		var results [2]string
