@@ -39,7 +39,7 @@ var registerCommands = []*Command{
 			if i, ok := s.Target.ThreadByID(x.ThreadID); ok {
 				s.SetThread(i)
 			}
-			s.Scope = &Scope{Context: x.Context, Reason: "exception"}
+			s.SetScope(&Scope{Context: x.Context, Reason: "exception"})
 			return registersNow(s)
 		},
 	},
@@ -180,7 +180,7 @@ func runCxr(ctx context.Context, s *Session, args string) (Result, error) {
 	}
 	args = strings.TrimSpace(args)
 	if args == "" {
-		s.Scope = nil
+		s.SetScope(nil)
 		return Text("Resetting default scope\n"), nil
 	}
 	if args == "-1" {
@@ -202,7 +202,7 @@ func runCxr(ctx context.Context, s *Session, args string) (Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Unable to decode context at %s: %v", FormatAddr(addr, s.PointerSize()), err)
 	}
-	s.Scope = &Scope{Context: c, Reason: "cxr"}
+	s.SetScope(&Scope{Context: c, Reason: "cxr"})
 	return registersNow(s)
 }
 

@@ -28,6 +28,8 @@ type Session struct {
 
 	// Display remembers the last d* command so that a bare `d` or `dc` continues after it.
 	Display DisplayState
+	// Unassemble remembers where a bare `u` goes on; a change of thread or context resets it.
+	Unassemble UnassembleState
 
 	// Quit is set by q; the loop ends the session after the current command.
 	Quit bool
@@ -102,7 +104,14 @@ func (s *Session) Context() cpu.Context {
 // in WinDbg.
 func (s *Session) SetThread(i int) {
 	s.Thread = i
-	s.Scope = nil
+	s.SetScope(nil)
+}
+
+// SetScope sets (or, with nil, clears) the .ecxr/.cxr register scope. A bare `u` then starts at the
+// new instruction pointer, as it does after any context change in WinDbg.
+func (s *Session) SetScope(sc *Scope) {
+	s.Scope = sc
+	s.Unassemble = UnassembleState{}
 }
 
 // Prompt is the prompt WinDbg shows for this session: 0:000> , 0:000:x86> , 3: kd> .

@@ -3,14 +3,15 @@ package commands
 // families lists every command family's entries; each family file declares its own slice.
 func families() [][]*Command {
 	return [][]*Command{
-		sessionCommands,  // session_cmds.go: q, .echo
-		targetCommands,   // target.go: vertarget, .time, ||, |, .help
-		effmachCommands,  // effmach.go: .effmach
-		threadCommands,   // threads.go: ~, ~Ns, ~~[tid]s
-		registerCommands, // registers.go: r, .ecxr, .cxr, .exr, .lastevent
-		moduleCommands,   // modules.go: lm
-		memoryCommands,   // memory.go: d, db, dw, dd, dq, dc, da, du, dp, dps, dqs, dds
-		evalCommands,     // eval.go: ?
-		pebCommands,      // peb.go: !peb, !teb
+		sessionCommands,    // session_cmds.go: q, .echo
+		targetCommands,     // target.go: vertarget, .time, ||, |, .help
+		effmachCommands,    // effmach.go: .effmach
+		threadCommands,     // threads.go: ~, ~Ns, ~~[tid]s
+		registerCommands,   // registers.go: r, .ecxr, .cxr, .exr, .lastevent
+		moduleCommands,     // modules.go: lm
+		memoryCommands,     // memory.go: d, db, dw, dd, dq, dc, da, du, dp, dps, dqs, dds
+		unassembleCommands, // unassemble.go: u, ub, uu
+		evalCommands,       // eval.go: ?
+		pebCommands,        // peb.go: !peb, !teb
 	}
 }

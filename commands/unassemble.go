@@ -64,10 +64,8 @@ type UnassembleState struct {
 	Set  bool
 }
 
-// unassembleState is the session's u state. Session has no field for it yet (the lead adds
-// `Unassemble UnassembleState` to session.go); until then a bare u starts at the current
-// instruction every time.
-func (s *Session) unassembleState() *UnassembleState { return nil }
+// unassembleState is the session's u state.
+func (s *Session) unassembleState() *UnassembleState { return &s.Unassemble }
 
 // UnassembleResult is a u listing.
 type UnassembleResult struct {

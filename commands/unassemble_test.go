@@ -75,6 +75,14 @@ func unassemble(t *testing.T, s *Session, line string) (string, *UnassembleResul
 	return "", nil, nil
 }
 
+// forgetListing clears where a bare u would go on, as a change of register context does in WinDbg
+// (the next u starts at the new instruction pointer).
+func forgetListing(s *Session) {
+	if st := s.unassembleState(); st != nil {
+		*st = UnassembleState{}
+	}
+}
+
 // ntdllStubSession holds the ntdll!NtCreateFile system-call stub of a public capture (`u
 // ntdll!NtCreateFile` on Windows 10 x64, cited in testdata/disasm.txt) in a module named ntdll.
 // Without PDB symbols the names are module+offset (WINDBG-SPEC §1.2), so the capture's
@@ -120,7 +128,8 @@ func TestUnassembleListing(t *testing.T) {
 	if r, _, _ := unassemble(t, s, "u 00007ff8`9f45cb50 L2"); !strings.HasSuffix(r, "mov     eax,55h\n") || strings.Count(r, "\n") != 3 {
 		t.Errorf("u a L2:\n%s", r)
 	}
-	// A bare u starts at the current instruction (the thread's rip).
+	// A bare u with no listing before it starts at the current instruction (the thread's rip).
+	forgetListing(s)
 	if r, _, _ := unassemble(t, s, "u"); r != want {
 		t.Errorf("bare u:\n%s", r)
 	}
@@ -202,6 +211,7 @@ func TestUnassembleArgumentErrors(t *testing.T) {
 	}
 	// No register context and no address: an error, not a panic.
 	s.Target.Threads = nil
+	forgetListing(s)
 	if _, _, err := unassemble(t, s, "u"); err == nil {
 		t.Error("bare u without a context must fail")
 	}
@@ -295,6 +305,7 @@ func TestUnassembleSigsegv(t *testing.T) {
 		t.Fatal("sigsegv.dmp has an exception context (CATALOG.md: exc 0xc0000005 @ 0x7ff7a13110d9)")
 	}
 	s.Scope = &Scope{Context: s.Target.Exception.Context, Reason: "exception"}
+	forgetListing(s)
 	if r, _, _ := unassemble(t, s, "u"); !strings.HasPrefix(r, "sigsegv+0x10d9:\n00007ff7`a13110d9 ") {
 		t.Errorf("bare u:\n%s", r)
 	}
@@ -471,5 +482,26 @@ func TestUnassembleFizzbuzz(t *testing.T) {
 	}, "\n") + "\n"
 	if got != want {
 		t.Errorf("ub:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestUnassembleContinues: a bare u goes on after the previous listing (u--unassemble-.md).
+func TestUnassembleContinues(t *testing.T) {
+	s := ntdllStubSession(t)
+	if s.unassembleState() == nil {
+		t.Skip("Session has no Unassemble field yet (see unassembleState); a bare u starts at the pc")
+	}
+	if _, _, err := unassemble(t, s, "u 00007ff8`9f45cb50 L2"); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := unassemble(t, s, "u L2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ntdll+0x5cb58:\n" +
+		"00007ff8`9f45cb58 f604250803fe7f01 test    byte ptr ds:[7FFE0308h],1\n" +
+		"00007ff8`9f45cb60 7503            jne     ntdll+0x5cb65 (00007ff8`9f45cb65)\n"
+	if got != want {
+		t.Errorf("u L2 after a listing:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -22,9 +22,9 @@ func newUserTarget(f *minidump.File) (*Target, error) {
 		// Nothing a debugger could show: no system info, no threads, no modules. This is a
 		// damaged file that merely starts with 'MDMP' (rust-minidump's invalid-*.dmp).
 		f.Close()
-		why := "no SystemInfoStream, ThreadListStream or ModuleListStream"
-		if len(u.t.Notes) > 0 {
-			why += "; " + strings.Join(u.t.Notes, "; ")
+		why := "no SystemInfoStream, ThreadListStream or ModuleListStream could be read"
+		if n := len(u.t.Notes); n > 0 {
+			why += "; " + strings.Join(u.t.Notes[:min(n, 3)], "; ")
 		}
 		return nil, fmt.Errorf("minidump: nothing usable in the dump (%s)", why)
 	}
@@ -154,7 +154,7 @@ func (u *userDump) system() {
 	}
 	if si == nil {
 		if err == nil {
-			u.note("the dump has no SystemInfoStream; the architecture is guessed from the thread contexts")
+			u.note("the dump has no SystemInfoStream")
 		}
 		return
 	}
@@ -469,11 +469,11 @@ func (u *userDump) handles() {
 	if err != nil {
 		u.skipped(minidump.HandleDataStream, err)
 	}
-	bad, var0 := 0, error(nil)
+	bad, firstErr := 0, error(nil)
 	for _, h := range hs {
 		if h.Err != nil {
 			if bad == 0 {
-				var0 = h.Err
+				firstErr = h.Err
 			}
 			bad++
 		}
@@ -483,7 +483,7 @@ func (u *userDump) handles() {
 		})
 	}
 	if bad > 0 {
-		u.note("%d handle descriptor(s) only partly readable (first: %v)", bad, var0)
+		u.note("%d handle descriptor(s) only partly readable (first: %v)", bad, firstErr)
 	}
 }
 

@@ -312,9 +312,8 @@ func TestCETXSaveTarget(t *testing.T) {
 	if tg.System.CSDVersion != "282" || tg.System.CPUVendor != "" || tg.Kind != KindUserMini {
 		t.Errorf("system %+v kind %v", tg.System, tg.Kind)
 	}
-	// minidump_dump: flags1 0x147 has no BUILDSTRING bit, so the build string is not used
-	// although the bytes hold "Windows NT 10.0.22000.282".
-	if tg.System.BuildString != "" {
+	// minidump_dump: flags1 0x147 (BUILDSTRING 0x100 set), build_string = Windows NT 10.0.22000.282.
+	if tg.System.BuildString != "Windows NT 10.0.22000.282" {
 		t.Errorf("build string %q", tg.System.BuildString)
 	}
 }
@@ -530,4 +529,34 @@ func BenchmarkEngineOpenWOW64Full(b *testing.B) {
 		tg.Close()
 	}
 	b.ReportMetric(float64(fi.Size()), "file-bytes")
+}
+
+// TestContextArch: the dump's architecture decides a CONTEXT's layout unless the record's own
+// ContextFlags CPU bit (FORMATS.md §4.4) names another layout that the record is big enough for.
+func TestContextArch(t *testing.T) {
+	withFlags := func(size, at int, flags uint32) []byte {
+		b := make([]byte, size)
+		binary.LittleEndian.PutUint32(b[at:], flags)
+		return b
+	}
+	amd64 := withFlags(0x4d0, 0x30, 0x0010001f)
+	x86 := withFlags(0x2cc, 0, 0x0001003f)
+	arm64 := withFlags(0x390, 0, 0x00400007)
+	for _, c := range []struct {
+		sys  Arch
+		raw  []byte
+		want Arch
+	}{
+		{cpu.ArchAMD64, amd64, cpu.ArchAMD64},
+		{cpu.ArchX86, amd64, cpu.ArchAMD64},     // a 64-bit CONTEXT in a dump that says x86
+		{cpu.ArchAMD64, x86, cpu.ArchX86},       // a 32-bit writer's WOW64 dump
+		{cpu.ArchUnknown, arm64, cpu.ArchARM64}, // no SystemInfo
+		{cpu.ArchX86, make([]byte, 0x2cc), cpu.ArchX86},
+		{cpu.ArchAMD64, withFlags(0x4d0, 0x30, 0x8010001f), cpu.ArchAMD64}, // exception-state bits above the CPU bits
+		{cpu.ArchUnknown, x86[:0x40], cpu.ArchUnknown},                     // too short for any layout
+	} {
+		if got := contextArch(c.sys, c.raw); got != c.want {
+			t.Errorf("contextArch(%v, %d bytes) = %v, want %v", c.sys, len(c.raw), got, c.want)
+		}
+	}
 }
