@@ -4,7 +4,7 @@ GO ?= go
 # staticcheck 2025.1.1 is module version v0.6.1 (the proxy does not resolve the year tags).
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.6.1
 # Seconds the fuzz smoke run of `make test` shares among all fuzz targets, and per target for `make fuzz`.
-FUZZ_SMOKE_BUDGET ?= 30
+FUZZ_SMOKE_BUDGET ?= 20
 FUZZ_SECONDS ?= 120
 SAMPLE_COMMANDS ?= vertarget; lm; ~; .lastevent; .exr -1; q
 
@@ -26,7 +26,7 @@ build:
 
 test:
 	$(GO) test ./...
-	GO=$(GO) .ci/fuzz $(FUZZ_SMOKE_BUDGET) 1
+	GO=$(GO) .ci/fuzz $(FUZZ_SMOKE_BUDGET) 2
 
 fuzz:
 	GO=$(GO) .ci/fuzz 0 $(FUZZ_SECONDS)

@@ -49,6 +49,32 @@ func (u *userDump) note(format string, args ...any) {
 	u.t.Notes = append(u.t.Notes, fmt.Sprintf(format, args...))
 }
 
+// tally collects the problems of the records of one list, so that a list with a thousand bad
+// names gives one note, not a thousand.
+type tally struct {
+	what  string // "module records only partly readable"
+	n     int
+	first error
+}
+
+func (t *tally) add(err error) {
+	if err != nil {
+		if t.n == 0 {
+			t.first = err
+		}
+		t.n++
+	}
+}
+
+func (u *userDump) noteTally(t *tally) {
+	switch {
+	case t.n == 1:
+		u.note("%v", t.first)
+	case t.n > 1:
+		u.note("%d %s (first: %v)", t.n, t.what, t.first)
+	}
+}
+
 func (u *userDump) build() {
 	f, t := u.f, u.t
 	h := f.Header
@@ -282,9 +308,11 @@ func (u *userDump) threads() {
 	if tn, err := f.ThreadNames(); err != nil {
 		u.skipped(minidump.ThreadNamesStream, err)
 	} else {
+		bad := tally{what: "thread names unreadable"}
+		defer u.noteTally(&bad)
 		for _, n := range tn {
 			if n.NameErr != nil {
-				u.note("name of thread %#x: %v", n.ThreadId, n.NameErr)
+				bad.add(n.NameErr)
 				continue
 			}
 			if _, dup := names[n.ThreadId]; !dup {
@@ -346,6 +374,8 @@ func (u *userDump) modules() {
 		path string
 	}
 	seen := map[key]bool{}
+	bad := tally{what: "module records only partly readable"}
+	defer u.noteTally(&bad)
 	for i, m := range mods {
 		// A WOW64 process's dump lists its main image twice, once per loader (64- and 32-bit),
 		// with the same base, size and path; the debugger shows it once, as lldb does too.
@@ -355,10 +385,10 @@ func (u *userDump) modules() {
 		}
 		seen[k] = true
 		if m.NameErr != nil {
-			u.note("module %d at %#x: %v", i, m.BaseOfImage, m.NameErr)
+			bad.add(fmt.Errorf("module %d at %#x: %w", i, m.BaseOfImage, m.NameErr))
 		}
 		if m.CodeViewErr != nil {
-			u.note("module %d at %#x: %v", i, m.BaseOfImage, m.CodeViewErr)
+			bad.add(fmt.Errorf("module %d at %#x: %w", i, m.BaseOfImage, m.CodeViewErr))
 		}
 		mod := Module{
 			Base: m.BaseOfImage, Size: m.SizeOfImage, Checksum: m.CheckSum, TimeDateStamp: m.TimeDateStamp,
@@ -433,9 +463,11 @@ func (u *userDump) unloaded() {
 	if err != nil {
 		u.skipped(minidump.UnloadedModuleListStream, err)
 	}
+	bad := tally{what: "unloaded module names unreadable"}
+	defer u.noteTally(&bad)
 	for i, m := range mods {
 		if m.NameErr != nil {
-			u.note("unloaded module %d at %#x: %v", i, m.BaseOfImage, m.NameErr)
+			bad.add(fmt.Errorf("unloaded module %d at %#x: %w", i, m.BaseOfImage, m.NameErr))
 		}
 		u.t.Unloaded = append(u.t.Unloaded, UnloadedModule{
 			Base: m.BaseOfImage, Size: m.SizeOfImage, Checksum: m.CheckSum, TimeDateStamp: m.TimeDateStamp,
@@ -469,21 +501,14 @@ func (u *userDump) handles() {
 	if err != nil {
 		u.skipped(minidump.HandleDataStream, err)
 	}
-	bad, firstErr := 0, error(nil)
+	bad := tally{what: "handle descriptors only partly readable"}
+	defer u.noteTally(&bad)
 	for _, h := range hs {
-		if h.Err != nil {
-			if bad == 0 {
-				firstErr = h.Err
-			}
-			bad++
-		}
+		bad.add(h.Err)
 		u.t.Handles = append(u.t.Handles, Handle{
 			Handle: h.Handle, TypeName: h.TypeName, ObjectName: h.ObjectName, Attributes: h.Attributes,
 			GrantedAccess: h.GrantedAccess, HandleCount: h.HandleCount, PointerCount: h.PointerCount,
 		})
-	}
-	if bad > 0 {
-		u.note("%d handle descriptor(s) only partly readable (first: %v)", bad, firstErr)
 	}
 }
 

@@ -76,9 +76,9 @@ func TestCorpusOpensCleanly(t *testing.T) {
 
 // bpModule is one module of breakpad's minidump_dump output.
 type bpModule struct {
-	base, size            uint64
-	codeFile, debugFile   string
-	version, debugID, age string
+	base, size          uint64
+	codeFile, debugFile string
+	version, debugID    string
 }
 
 // readBreakpadModules reads the module blocks of breakpad/expected/minidump2.dump.out.
@@ -417,6 +417,20 @@ func TestDamagedStreamsBecomeNotes(t *testing.T) {
 	}
 	if !strings.Contains(tg.Threads[0].ContextError.Error(), "context of thread 0xbf4 at 0xffffff00") {
 		t.Errorf("context error %v", tg.Threads[0].ContextError)
+	}
+
+	// Every module name past the end: the modules stay, with one note for all of them.
+	b = bytes.Clone(whole)
+	for i := range 13 {
+		binary.LittleEndian.PutUint32(b[0x1e8+4+108*i+0x14:], 0xFFFFFF00) // module list at 0x1e8, ModuleNameRva @0x14
+	}
+	tg, err = NewTarget(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tg.Modules) != 13 || tg.Modules[1].Path != "" || tg.Modules[1].CodeView == nil || len(tg.Notes) != 1 ||
+		!strings.HasPrefix(tg.Notes[0], "13 module records only partly readable (first: module 0 at 0x400000: minidump: name of module 0 at 0xffffff00") {
+		t.Errorf("modules %d notes %q", len(tg.Modules), tg.Notes)
 	}
 
 	// An unknown stream type is listed and noted, not fatal.

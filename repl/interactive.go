@@ -37,7 +37,12 @@ type TerminalFuncs struct {
 func (r *Runner) RunInteractive(ctx context.Context, cfg InteractiveConfig) error {
 	rl, err := readline.NewEx(r.readlineConfig(cfg))
 	if err != nil {
-		return err
+		// No usable terminal after all: read plain lines instead.
+		var in io.Reader = os.Stdin
+		if cfg.Stdin != nil {
+			in = cfg.Stdin
+		}
+		return r.RunLines(ctx, in)
 	}
 	defer rl.Close()
 

@@ -157,12 +157,11 @@ func TestInteractive(t *testing.T) {
 			HistoryFile: history, Stdin: stdinR, Stdout: &screen, Terminal: pipeTerminal(),
 		})
 	}()
-	// Type one line at a time, waiting for its prompt, as a user would.
+	// The pipe hands over each write only when readline reads it, so keys arrive in order.
 	for _, keys := range []string{".echo hi\r", "\r", "half typed\x03", "~1s\r", "q\r"} {
 		if _, err := stdinW.Write([]byte(keys)); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	select {
 	case err := <-done:

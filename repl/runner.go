@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -107,17 +108,34 @@ func (r *Runner) runCommand(ctx context.Context, cmd string, promptWidth int) (f
 	res, err := r.exec(cctx, cmd)
 	if r.out.JSON() {
 		var raw json.RawMessage
-		raw, err = encodeResult(cmd, res, err)
+		rerr := recovered(cmd, func() error {
+			raw, err = encodeResult(cmd, res, err)
+			return nil
+		})
+		if rerr != nil {
+			raw, err = nil, rerr
+		}
 		return r.out.document(cmd, raw, r.interruption(err))
 	}
 	if err == nil && res != nil {
-		err = r.out.WriteResult(res)
+		err = recovered(cmd, func() error { return r.out.WriteResult(res) })
 	}
 	if err = r.interruption(err); err != nil {
 		r.out.Error(err, promptWidth)
 		return true
 	}
 	return false
+}
+
+// recovered runs fn, turning a panic into an error naming the command. Session.Exec recovers
+// panics in handlers; results that render lazily can panic later, while they print.
+func recovered(cmd string, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error in '%s': %v (please report this with the dump)", cmd, p)
+		}
+	}()
+	return fn()
 }
 
 // interruption turns the cancellation error of a command stopped by Ctrl-C into the message the

@@ -353,3 +353,33 @@ func TestCtrlCDuringRendering(t *testing.T) {
 		t.Errorf("stdout %q", out[:min(len(out), 200)])
 	}
 }
+
+type panickyResult struct{}
+
+func (panickyResult) WriteText(w io.Writer) error {
+	io.WriteString(w, "partial\n")
+	panic("index out of range")
+}
+
+func (panickyResult) MarshalJSON() ([]byte, error) { panic("index out of range") }
+
+// A result that panics while it renders is reported with the command, and the session goes on.
+func TestPanicWhileRendering(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		tr := newTestRunner(OutputConfig{JSON: asJSON})
+		tr.exec = func(ctx context.Context, line string) (commands.Result, error) {
+			if line == "boom" {
+				return panickyResult{}, nil
+			}
+			return tr.Session.Exec(ctx, line)
+		}
+		tr.RunBatch(context.Background(), "boom; .echo after")
+		out := tr.stdout.String()
+		if !strings.Contains(out, "internal error in 'boom': index out of range") || !strings.Contains(out, "after") {
+			t.Errorf("json=%v: stdout %q", asJSON, out)
+		}
+		if !tr.Failed() {
+			t.Errorf("json=%v: a panic did not count as a failure", asJSON)
+		}
+	}
+}

@@ -302,3 +302,44 @@ func TestTruncatedDumps(t *testing.T) {
 		})
 	}
 }
+
+// TestAmplificationBounds: records that all point at one big string, or directory entries that
+// all name one comment, cost work bounded by the file's size, not by the number of pointers.
+func TestAmplificationBounds(t *testing.T) {
+	b := newDumpBuilder(1 + 70)
+	name := b.addString(strings.Repeat("x", maxStringBytes/2-1))
+	const handles = 300 // 300 × 64 KiB of names is more than the 16 MiB + 2×size budget
+	var hd le
+	hd.u32(16)
+	hd.u32(32)
+	hd.u32(handles)
+	hd.u32(0)
+	for i := range handles {
+		hd.u64(uint64(4 * (i + 1)))
+		hd.u32(name)
+		hd.u32(0)
+		hd.raw(make([]byte, 16))
+	}
+	b.stream(HandleDataStream, hd)
+	comment := b.add([]byte("a comment"))
+	for range 70 {
+		b.dir = append(b.dir, Directory{StreamType: CommentStreamA, Location: LocationDescriptor{DataSize: 9, Rva: comment}})
+	}
+	f, err := newFileFromBytes(b.bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := f.Handles()
+	if err != nil || len(hs) != handles {
+		t.Fatalf("Handles = %d, %v", len(hs), err)
+	}
+	if hs[0].Err != nil || len(hs[0].TypeName) != maxStringBytes/2-1 {
+		t.Errorf("first handle: %v", hs[0].Err)
+	}
+	wantErr(t, hs[handles-1].Err, "the dump's strings add up to more than")
+	cs, err := f.Comments()
+	if len(cs) != maxComments || cs[0].Text != "a comment" {
+		t.Errorf("%d comments", len(cs))
+	}
+	wantErr(t, err, "CommentStreamA at 0x", "more comment text than the first 64 streams")
+}

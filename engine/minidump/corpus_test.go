@@ -386,3 +386,18 @@ func TestWOW64FullMemory(t *testing.T) {
 		t.Errorf("Slice(0x850000, 2) = %q, %v", s, ok)
 	}
 }
+
+// TestConcurrentAccessors: streams decode once even when goroutines ask for them at the same
+// time (run with -race).
+func TestConcurrentAccessors(t *testing.T) {
+	f := openFixture(t, "breakpad/tiny-exe-with-cet-xsave.dmp")
+	done := make(chan []error)
+	for range 8 {
+		go func() { done <- exerciseAll(f) }()
+	}
+	for range 8 {
+		if errs := <-done; len(errs) != 0 {
+			t.Errorf("errors: %v", errs)
+		}
+	}
+}

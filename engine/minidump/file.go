@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"wdbg/engine/mmap"
 )
@@ -28,9 +29,13 @@ import (
 // ErrNotMinidump is returned (wrapped) when the file does not start with 'MDMP'.
 var ErrNotMinidump = errors.New("minidump: not a minidump file")
 
-// maxStringBytes bounds a MINIDUMP_STRING: the longest Windows path is 32767 UTF-16 units, and
-// the bound keeps a crafted dump from making every name a copy of a huge blob.
+// maxStringBytes bounds a MINIDUMP_STRING: the longest Windows path is 32767 UTF-16 units.
 const maxStringBytes = 0x10000
+
+// stringBudget bounds the bytes of all the strings decoded from one file: twice its size plus
+// some slack. Without it a crafted dump whose thousands of records all name the same 64 KiB
+// string would make decoding cost far more than reading the file.
+func (f *File) stringBudget() int64 { return 2*f.size + 1<<24 }
 
 // File is an open minidump.
 type File struct {
@@ -42,6 +47,8 @@ type File struct {
 	data   []byte // the whole file when memory-mapped, else nil
 	closer io.Closer
 	closed bool
+	// stringBytes counts the bytes readString has decoded, against stringBudget.
+	stringBytes atomic.Int64
 
 	threads        lazy[[]Thread]
 	threadsEx      lazy[[]Thread]
@@ -260,6 +267,9 @@ func (f *File) readString(rva uint64, what string) (string, error) {
 	b, err := f.block(rva+4, n, what)
 	if err != nil {
 		return "", err
+	}
+	if f.stringBytes.Add(int64(n)) > f.stringBudget() {
+		return "", formatErr(int64(rva), what, "the dump's strings add up to more than %d bytes; not decoding more", f.stringBudget())
 	}
 	// Writers are inconsistent about a terminating NUL inside Length; stop at the first one.
 	return decodeUTF16(b, true), nil

@@ -50,8 +50,11 @@ func (f *File) Memory() *Memory {
 // candidate is a range as a list describes it, before clipping and overlap resolution.
 type candidate struct {
 	Range
-	what string // "Memory64ListStream range 3", for issues
+	list  StreamType // where it came from, for issues
+	index int
 }
+
+func (c candidate) what() string { return fmt.Sprintf("%s range %d", c.list, c.index) }
 
 func (f *File) buildMemory() *Memory {
 	m := &Memory{f: f}
@@ -61,8 +64,7 @@ func (f *File) buildMemory() *Memory {
 	} else if l != nil {
 		off := l.BaseRva
 		for i, d := range l.MemoryRanges {
-			cands = append(cands, candidate{Range{d.StartOfMemoryRange, d.DataSize, int64(min(off, 1<<63-1))},
-				fmt.Sprintf("Memory64ListStream range %d", i)})
+			cands = append(cands, candidate{Range{d.StartOfMemoryRange, d.DataSize, int64(min(off, 1<<63-1))}, Memory64ListStream, i})
 			if off+d.DataSize < off {
 				off = ^uint64(0) // the sum overflowed: every later range lies past the end of the file
 			} else {
@@ -74,8 +76,7 @@ func (f *File) buildMemory() *Memory {
 		m.Issues = append(m.Issues, err)
 	} else {
 		for i, d := range l {
-			cands = append(cands, candidate{Range{d.StartOfMemoryRange, uint64(d.Memory.DataSize), int64(d.Memory.Rva)},
-				fmt.Sprintf("MemoryListStream range %d", i)})
+			cands = append(cands, candidate{Range{d.StartOfMemoryRange, uint64(d.Memory.DataSize), int64(d.Memory.Rva)}, MemoryListStream, i})
 		}
 	}
 	ranges, issues := resolveRanges(cands, f.size)
@@ -103,7 +104,7 @@ func resolveRanges(cands []candidate, fileSize int64) ([]Range, []error) {
 				dropped++
 				if firstClip == nil {
 					firstClip = fmt.Errorf("minidump: %s (%#x, %d bytes) at file offset %#x: past the end of the file (%d bytes)",
-						c.what, r.Start, r.Size, r.FileOffset, fileSize)
+						c.what(), r.Start, r.Size, r.FileOffset, fileSize)
 				}
 			}
 			continue
@@ -112,7 +113,7 @@ func resolveRanges(cands []candidate, fileSize int64) ([]Range, []error) {
 			clipped++
 			if firstClip == nil {
 				firstClip = fmt.Errorf("minidump: %s (%#x, %d bytes) at file offset %#x: truncated to the %d bytes the file holds",
-					c.what, r.Start, r.Size, r.FileOffset, avail)
+					c.what(), r.Start, r.Size, r.FileOffset, avail)
 			}
 			r.Size = avail
 		}
@@ -195,7 +196,7 @@ func resolveRanges(cands []candidate, fileSize int64) ([]Range, []error) {
 	if lost > 0 {
 		c := cands[first]
 		issues = append(issues, fmt.Errorf("minidump: %d memory ranges overlap earlier ones, the earlier range wins (first: %s at %#x, %d bytes)",
-			lost, c.what, c.Start, c.Size))
+			lost, c.what(), c.Start, c.Size))
 	}
 	return out, issues
 }

@@ -34,7 +34,7 @@ func memoryOf(f *File, cands ...candidate) *Memory {
 }
 
 func cand(start, size uint64, off int64) candidate {
-	return candidate{Range{start, size, off}, fmt.Sprintf("test range at %#x", start)}
+	return candidate{Range{start, size, off}, MemoryListStream, int(start)}
 }
 
 func TestMemoryReads(t *testing.T) {
@@ -166,7 +166,7 @@ func TestMemoryManyOverlaps(t *testing.T) {
 	f := memFile(fileBytes(0x10000), true)
 	cands := make([]candidate, 50000)
 	for i := range cands {
-		cands[i] = candidate{Range{uint64(i), 0x8000, 0}, "r"}
+		cands[i] = candidate{Range{uint64(i), 0x8000, 0}, MemoryListStream, i}
 	}
 	m := memoryOf(f, cands...)
 	var total uint64
