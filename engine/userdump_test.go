@@ -574,3 +574,30 @@ func TestContextArch(t *testing.T) {
 		}
 	}
 }
+
+// TestTruncatedFullMemoryDump cuts the WOW64 full-memory dump in half: the metadata at the
+// start still opens, the ranges whose bytes were lost are noted, and the rest stays readable.
+func TestTruncatedFullMemoryDump(t *testing.T) {
+	whole, err := os.ReadFile(userdumpFixture(t, "kdlibcpp/targetapp_stacktest_wow64/targetapp_stacktest_wow64.cab.dmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := whole[:len(whole)/2]
+	tg, err := NewTarget(bytes.NewReader(half), int64(len(half)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tg.Notes) != 1 || !regexp.MustCompile(`^minidump: Memory64ListStream range \d+ \(0x[0-9a-f]+, \d+ bytes\) at file offset 0x[0-9a-f]+: truncated to the \d+ bytes the file holds \(and \d+ more ranges cut short or dropped\)$`).MatchString(tg.Notes[0]) {
+		t.Errorf("notes %q", tg.Notes)
+	}
+	if v, err := ReadU16(tg.Memory, 0x850000); err != nil || v != 0x5a4d {
+		t.Errorf("ReadU16(0x850000) = %#x, %v", v, err)
+	}
+	var re *ReadError
+	if _, err := ReadU64(tg.Memory, 0x7ffc8d858ff8); !errors.As(err, &re) { // in the lost second half
+		t.Errorf("ReadU64 in the lost half: %v", err)
+	}
+	if len(tg.Threads) != 4 || len(tg.Modules) != 11 {
+		t.Errorf("%d threads, %d modules", len(tg.Threads), len(tg.Modules))
+	}
+}
