@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"wdbg/internal/corpus"
 
 	"wdbg/commands"
 )
@@ -60,24 +61,8 @@ func wdbgBinary(t *testing.T) string {
 	return binPath
 }
 
-// repoRoot is the directory holding go.mod, found from the test's working directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
+// repoRoot is the directory holding go.mod.
+func repoRoot(t *testing.T) string { return corpus.RepoRoot(t) }
 
 // fixturesDir is the shared corpus of real dumps, ../shared/fixtures beside the repository. Tests
 // that need it skip when it is absent, and fail when WDBG_CORPUS_REQUIRED=1 (as .ci/run sets).

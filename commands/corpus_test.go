@@ -10,33 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"wdbg/internal/corpus"
 
 	"wdbg/engine"
 )
 
-// corpusDir finds ../shared/fixtures beside the repository root (the directory holding go.mod).
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	fixtures := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fixtures); err != nil {
-		if os.Getenv("WDBG_CORPUS_REQUIRED") == "1" {
-			t.Fatalf("corpus required but %s is missing", fixtures)
-		}
-		t.Skipf("corpus not present at %s", fixtures)
-	}
-	return fixtures
-}
+// corpusDir is the shared corpus (internal/corpus).
+func corpusDir(t testing.TB) string { return corpus.Dir(t) }
 
 // openCorpus opens a fixture dump and starts a session on it.
 func openCorpus(t testing.TB, rel string) *Session {

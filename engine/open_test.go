@@ -7,44 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"wdbg/internal/corpus"
 )
 
-// userdumpFixtures finds ../shared/fixtures beside the repository root (the directory holding
-// go.mod); the test skips when it is absent and fails when WDBG_CORPUS_REQUIRED=1.
-func userdumpFixtures(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	fixtures := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fixtures); err != nil {
-		if os.Getenv("WDBG_CORPUS_REQUIRED") == "1" {
-			t.Fatalf("corpus required (WDBG_CORPUS_REQUIRED=1) but %s is missing", fixtures)
-		}
-		t.Skipf("corpus not present at %s", fixtures)
-	}
-	return fixtures
-}
+// userdumpFixtures is the shared corpus (internal/corpus).
+func userdumpFixtures(t testing.TB) string { return corpus.Dir(t) }
 
-func userdumpFixture(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(userdumpFixtures(t), rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture %s: %v", rel, err)
-	}
-	return p
-}
+func userdumpFixture(t testing.TB, rel string) string { return corpus.Path(t, rel) }
 
 func openTarget(t testing.TB, rel string) *Target {
 	t.Helper()

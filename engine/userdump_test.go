@@ -13,28 +13,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wdbg/internal/corpus"
 
 	"wdbg/engine/cpu"
 )
 
 // userCorpus lists the user-mode dumps of the corpus (CATALOG.md).
-var userCorpus = []string{
-	"breakpad/minidump2.dmp",
-	"breakpad/minidump_32bit_crash_addr.dmp",
-	"breakpad/null_read_av.dmp",
-	"breakpad/null_write_av.dmp",
-	"breakpad/stack_exhaustion.dmp",
-	"breakpad/tiny-exe-fastfail.dmp",
-	"breakpad/tiny-exe-with-cet-xsave.dmp",
-	"breakpad/write_av_non_canonical.dmp",
-	"kdlibcpp/targetapp_minidump/target_minidump.dmp",
-	"kdlibcpp/targetapp_stacktest_wow64/targetapp_stacktest_wow64.cab.dmp",
-	"kdlibcpp/targetapp_stacktest_x64_release_v1/targetapp_stacktest_x64_release.dmp",
-	"kdlibcpp/targetapp_test_cv_allreg_amd64/targetapp_test_cv_allreg_amd64.dmp",
-	"lldb/fizzbuzz_no_heap.dmp",
-	"lldb/sigsegv.dmp",
-	"symbolicator/windows.dmp",
-}
+var userCorpus = corpus.UserDumps
 
 // TestCorpusOpensCleanly: every real user dump opens without notes, with an architecture,
 // threads whose contexts decode, and an exception context when there is an exception.
@@ -506,10 +491,7 @@ func useTarget(tg *Target) {
 
 // FuzzNewTarget runs the whole adapter (contexts, names, notes) on mutated dumps.
 func FuzzNewTarget(f *testing.F) {
-	dir := ""
-	if wd, err := os.Getwd(); err == nil {
-		dir = filepath.Join(wd, "..", "..", "shared", "fixtures")
-	}
+	dir := corpus.Find()
 	for _, rel := range []string{"breakpad/minidump2.dmp", "lldb/fizzbuzz_no_heap.dmp", "kdlibcpp/targetapp_stacktest_x64_release_v1/targetapp_stacktest_x64_release.dmp"} {
 		if b, err := os.ReadFile(filepath.Join(dir, rel)); err == nil {
 			f.Add(b)

@@ -10,35 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"wdbg/internal/corpus"
 )
 
-// fixturesDir finds ../shared/fixtures next to the repository (the directory holding go.mod).
-// It skips the test when the corpus is absent, and fails instead under WDBG_CORPUS_REQUIRED=1.
-func fixturesDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	fx := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fx); err != nil {
-		if os.Getenv("WDBG_CORPUS_REQUIRED") == "1" {
-			t.Fatalf("corpus required but %s is missing", fx)
-		}
-		t.Skipf("real-dump corpus not found at %s; skipping", fx)
-	}
-	return fx
-}
+// fixturesDir is the shared corpus (internal/corpus).
+func fixturesDir(t *testing.T) string { return corpus.Dir(t) }
 
 // oracleContext is one CONTEXT as breakpad's minidump_dump printed it: where the record is in the
 // file, its architecture block name, and every `name = value` line of the block.

@@ -3,52 +3,18 @@ package minidump
 import (
 	"bufio"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"wdbg/internal/corpus"
 )
 
-// fixturesDir finds ../shared/fixtures beside the repository root (the directory holding
-// go.mod). Corpus tests skip when it is absent, and fail when WDBG_CORPUS_REQUIRED=1.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	fixtures := filepath.Join(dir, "..", "shared", "fixtures")
-	if _, err := os.Stat(fixtures); err != nil {
-		if os.Getenv("WDBG_CORPUS_REQUIRED") == "1" {
-			t.Fatalf("corpus required (WDBG_CORPUS_REQUIRED=1) but %s is missing", fixtures)
-		}
-		t.Skipf("corpus not present at %s", fixtures)
-	}
-	return fixtures
-}
+// fixturesDir is the shared corpus (internal/corpus).
+func fixturesDir(t testing.TB) string { return corpus.Dir(t) }
 
-// fixture returns the path of one fixture file, failing when the corpus is there but the file
-// is not.
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	p := filepath.Join(fixturesDir(t), rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture %s: %v", rel, err)
-	}
-	return p
-}
+// fixture is one corpus file.
+func fixture(t testing.TB, rel string) string { return corpus.Path(t, rel) }
 
 func openFixture(t testing.TB, rel string) *File {
 	t.Helper()
@@ -62,23 +28,7 @@ func openFixture(t testing.TB, rel string) *File {
 
 // The user-mode dumps of the corpus (CATALOG.md), with the number of streams the CATALOG
 // lists for each.
-var corpusDumps = []string{
-	"breakpad/minidump2.dmp",
-	"breakpad/minidump_32bit_crash_addr.dmp",
-	"breakpad/null_read_av.dmp",
-	"breakpad/null_write_av.dmp",
-	"breakpad/stack_exhaustion.dmp",
-	"breakpad/tiny-exe-fastfail.dmp",
-	"breakpad/tiny-exe-with-cet-xsave.dmp",
-	"breakpad/write_av_non_canonical.dmp",
-	"kdlibcpp/targetapp_minidump/target_minidump.dmp",
-	"kdlibcpp/targetapp_stacktest_wow64/targetapp_stacktest_wow64.cab.dmp",
-	"kdlibcpp/targetapp_stacktest_x64_release_v1/targetapp_stacktest_x64_release.dmp",
-	"kdlibcpp/targetapp_test_cv_allreg_amd64/targetapp_test_cv_allreg_amd64.dmp",
-	"lldb/fizzbuzz_no_heap.dmp",
-	"lldb/sigsegv.dmp",
-	"symbolicator/windows.dmp",
-}
+var corpusDumps = corpus.UserDumps
 
 // bpRecord is one block of breakpad's minidump_dump output: a title line ("MDRawThread"), its
 // "  key = value" fields, and for "Memory"/"Stack" blocks the hex line that follows.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"wdbg/internal/corpus"
 )
 
 // mappedReader is a bytes.Reader that also offers its bytes, as *mmap.File does, so that the
@@ -226,27 +227,8 @@ func FuzzOpen(f *testing.F) {
 	})
 }
 
-// findFixtures is fixturesDir without a testing.TB, for seeding the fuzzer ("" when absent).
-func findFixtures() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "fixtures")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+// findFixtures is the corpus directory for seeding the fuzzer ("" when absent).
+func findFixtures() string { return corpus.Find() }
 
 // TestHandmadeSeeds checks that the fuzz seeds decode as written, so the fuzzer starts from
 // dumps that reach every decoder.
