@@ -198,3 +198,22 @@ func TestThreadsAndRegistersAgainstBreakpad(t *testing.T) {
 		t.Errorf("prompt after ~1s = %q", s.Prompt())
 	}
 }
+
+// TestUnknownCommands checks WinDbg's texts for commands nobody implements (WINDBG-SPEC §1.3).
+func TestUnknownCommands(t *testing.T) {
+	s := openCorpus(t, "breakpad/minidump2.dmp")
+	for cmd, want := range map[string]string{
+		"!nosuchext -v": "No export nosuchext found",
+		"foo":           "^ Syntax error in 'foo'",
+		"~9s":           "^ Illegal thread error in '~9s'",
+	} {
+		_, err := s.Exec(context.Background(), cmd)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error %v, want %q", cmd, err, want)
+		}
+	}
+	// The session goes on after a failed command.
+	if got := run(t, s, "? 1"); got != "Evaluate expression: 1 = 00000001\n" {
+		t.Errorf("? 1 after errors = %q", got)
+	}
+}

@@ -138,6 +138,14 @@ func (s *Session) Exec(ctx context.Context, line string) (res Result, err error)
 	}
 	cmd, args, ok := Lookup(line)
 	if !ok {
+		if strings.HasPrefix(line, "!") {
+			// An extension command nobody exports (WINDBG-SPEC §1.3; the gallery line of modern
+			// dbgeng before it is not printed).
+			name := strings.Fields(line[1:])
+			if len(name) > 0 {
+				return nil, fmt.Errorf("No export %s found", name[0])
+			}
+		}
 		return nil, &SyntaxError{Input: line, Col: 0}
 	}
 	defer func() {
