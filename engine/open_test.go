@@ -10,9 +10,6 @@ import (
 	"wdbg/internal/corpus"
 )
 
-// userdumpFixtures is the shared corpus (internal/corpus).
-func userdumpFixtures(t testing.TB) string { return corpus.Dir(t) }
-
 func userdumpFixture(t testing.TB, rel string) string { return corpus.Path(t, rel) }
 
 func openTarget(t testing.TB, rel string) *Target {
