@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"wdbg/engine/symstore"
 
 	"github.com/fatih/color"
 	"golang.org/x/term"
@@ -113,10 +115,11 @@ func run(args []string) int {
 			opts.dump, time.Since(start).Round(time.Microsecond), len(target.Threads), len(target.Modules), len(target.Streams))
 	}
 
-	out.Result("", commands.Banner(target, opts.symPath, opts.imagePath), nil, 0)
+	session := commands.NewSessionWith(target, sessionOptions(opts))
+	out.Result("", commands.Banner(target, session.Symbols.Path().Raw, opts.imagePath), nil, 0)
 	out.Flush()
 
-	runner := repl.NewRunner(commands.NewSession(target), out)
+	runner := repl.NewRunner(session, out)
 	ctx := context.Background()
 	if opts.hasCommands {
 		runner.RunBatch(ctx, opts.commands)
@@ -188,3 +191,22 @@ standard input and echoed after the prompt.
 Exit status: 0 success; 1 the dump could not be opened; 2 bad command line or log file;
 3 a command run from -c or standard input failed.
 `
+
+// sessionOptions turns the command line into the session's symbol and image paths: -y, else the
+// environment's _NT_ALT_SYMBOL_PATH and _NT_SYMBOL_PATH; -i split on ';'. Symbol downloads show a
+// progress line on standard error when it is a terminal.
+func sessionOptions(opts *options) commands.SessionOptions {
+	so := commands.SessionOptions{SymbolPath: opts.symPath}
+	if so.SymbolPath == "" {
+		so.SymbolPath = symstore.EnvironmentPath(os.Getenv)
+	}
+	for _, dir := range strings.Split(opts.imagePath, ";") {
+		if dir = strings.TrimSpace(dir); dir != "" {
+			so.ImagePath = append(so.ImagePath, dir)
+		}
+	}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		so.Store.Progress = newProgressLine(os.Stderr).show
+	}
+	return so
+}

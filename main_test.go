@@ -108,7 +108,9 @@ func runWdbg(t *testing.T, stdin []byte, env []string, args ...string) result {
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
-	cmd.Env = append(os.Environ(), env...)
+	// A symbol path from the developer's environment would change banners and names.
+	cmd.Env = append(os.Environ(), "_NT_SYMBOL_PATH=", "_NT_ALT_SYMBOL_PATH=")
+	cmd.Env = append(cmd.Env, env...)
 	err := cmd.Run()
 	exit := 0
 	var ee *exec.ExitError

@@ -55,9 +55,6 @@ func dumpKindSentence(k engine.DumpKind) string {
 // Banner describes an opened dump the way cdb does before its first prompt. symPath and imagePath are
 // the search paths the session was started with ("" when none was given).
 func Banner(t *engine.Target, symPath, imagePath string) *BannerResult {
-	if symPath == "" {
-		symPath = "srv*"
-	}
 	b := &BannerResult{
 		Path:       t.Path,
 		KindText:   dumpKindSentence(t.Kind),
@@ -84,7 +81,13 @@ func (b *BannerResult) WriteText(w io.Writer) error {
 		fmt.Fprintf(&s, "WARNING: %s\n", n)
 	}
 	fmt.Fprintln(&s)
-	fmt.Fprintf(&s, "Symbol search path is: %s\n", b.SymbolPath)
+	if b.SymbolPath == "" {
+		// cdb's words for an empty path, then our hint.
+		fmt.Fprintln(&s, "Symbol search path is: *** Invalid ***")
+		fmt.Fprintln(&s, "(no symbol path: give one with -y or _NT_SYMBOL_PATH, or type .symfix or .sympath)")
+	} else {
+		fmt.Fprintf(&s, "Symbol search path is: %s\n", b.SymbolPath)
+	}
 	fmt.Fprintf(&s, "Executable search path is: %s\n", b.ImagePath)
 	b.System.writeIdentity(&s)
 	b.System.writeTimes(&s, false)

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/binary"
 	"strconv"
 	"strings"
@@ -152,7 +153,10 @@ func (e sessionEnv) peb() (uint64, bool) {
 // inside modules (module!name) need symbol files, which wdbg does not read yet.
 func (e sessionEnv) Symbol(name string) (uint64, bool) {
 	if strings.Contains(name, "!") {
-		return 0, false
+		if e.s.Symbols == nil {
+			return 0, false
+		}
+		return e.s.Symbols.Address(context.Background(), name)
 	}
 	for i := range e.s.Target.Modules {
 		m := &e.s.Target.Modules[i]

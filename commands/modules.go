@@ -142,12 +142,18 @@ func runLm(ctx context.Context, s *Session, args string) (Result, error) {
 		if !keep(m.Name, m.Path, m.Base, m.End()) {
 			continue
 		}
-		// No symbol files are loaded yet, so every module's symbols are deferred and `lm l`
-		// (modules with loaded symbols) lists none.
-		if o.withSymbols {
-			continue
+		e := newModuleEntry(m)
+		if s.Symbols != nil {
+			kind, file := s.Symbols.Status(i)
+			e.SymbolStatus, e.SymbolFile = kind.String(), file
+			if o.withSymbols && !kind.Loaded() {
+				continue
+			}
+			if o.problems && kind.Loaded() {
+				continue
+			}
 		}
-		r.Modules = append(r.Modules, newModuleEntry(m))
+		r.Modules = append(r.Modules, e)
 	}
 	if o.sortByName {
 		sort.SliceStable(r.Modules, func(i, j int) bool {
@@ -179,6 +185,7 @@ type moduleEntry struct {
 	Checksum      uint32                `json:"checksum"`
 	Size          uint32                `json:"size"`
 	SymbolStatus  string                `json:"symbol_status"`
+	SymbolFile    string                `json:"symbol_file,omitempty"`
 	Version       *engine.FixedFileInfo `json:"version,omitempty"`
 	PDB           string                `json:"pdb,omitempty"`
 	m             *engine.Module
@@ -244,7 +251,8 @@ func (r *moduleList) WriteText(w io.Writer) error {
 		case o.names || o.imageFile:
 			fmt.Fprintf(&b, "%-8s %s", m.Name, m.ImageName)
 		default:
-			fmt.Fprintf(&b, "%-8s   %-23s", m.Name, "("+m.SymbolStatus+")")
+			// Status left-justified in 22 columns, a blank, then the symbol file (WINDBG-SPEC §3.4).
+			fmt.Fprintf(&b, "%-8s   %-22s %s", m.Name, "("+m.SymbolStatus+")", m.SymbolFile)
 		}
 		if o.checksum {
 			fmt.Fprintf(&b, " %08X", m.Checksum)
@@ -269,6 +277,10 @@ func (r *moduleList) WriteText(w io.Writer) error {
 
 // writeModuleDetails is lm v's indented block (WINDBG-SPEC §3.4).
 func writeModuleDetails(b *strings.Builder, m moduleEntry) {
+	if m.SymbolFile != "" {
+		fmt.Fprintf(b, "    Loaded symbol image file: %s\n", m.ImageName)
+		fmt.Fprintf(b, "    Symbol file: %s\n", m.SymbolFile)
+	}
 	fmt.Fprintf(b, "    Image path: %s\n", m.Path)
 	fmt.Fprintf(b, "    Image name: %s\n", m.ImageName)
 	fmt.Fprintf(b, "    Timestamp:        %s\n", timestampText(m.TimeDateStamp))
@@ -282,8 +294,8 @@ func writeModuleDetails(b *strings.Builder, m moduleEntry) {
 		fmt.Fprintf(b, "    File type:        %X.%X %s\n", v.FileType, v.FileSubtype, fileTypeName(v.FileType))
 		fmt.Fprintf(b, "    File date:        %08X.%08X\n", uint32(v.FileDate>>32), uint32(v.FileDate))
 	}
-	if m.PDB != "" {
-		fmt.Fprintf(b, "    Symbol file:      %s (not loaded)\n", m.PDB)
+	if m.PDB != "" && m.SymbolFile == "" {
+		fmt.Fprintf(b, "    PDB name:         %s (not loaded)\n", m.PDB)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"wdbg/engine"
 	"wdbg/engine/cpu"
+	"wdbg/engine/symbols"
+	"wdbg/engine/symstore"
 )
 
 // Session is the state one debugging session keeps between commands: the target, the current
@@ -33,6 +35,18 @@ type Session struct {
 
 	// Quit is set by q; the loop ends the session after the current command.
 	Quit bool
+
+	// Symbols names addresses (PDB, Breakpad, exports, module+offset) along the symbol path.
+	Symbols *symbols.Resolver
+	// ImagePath lists the directories searched for module images (-i, .exepath).
+	ImagePath []string
+}
+
+// SessionOptions are what a session is started with besides the dump.
+type SessionOptions struct {
+	SymbolPath string   // as -y gives it ("" = none)
+	ImagePath  []string // directories with images (-i)
+	Store      symstore.Options
 }
 
 // Scope is a register context chosen by a context command rather than the thread's own.
@@ -50,7 +64,14 @@ type DisplayState struct {
 
 // NewSession starts a session on an opened target, with the event thread current as WinDbg does.
 func NewSession(t *engine.Target) *Session {
-	s := &Session{Target: t}
+	return NewSessionWith(t, SessionOptions{})
+}
+
+// NewSessionWith starts a session with a symbol path and image path.
+func NewSessionWith(t *engine.Target, opts SessionOptions) *Session {
+	s := &Session{Target: t, ImagePath: opts.ImagePath}
+	s.Symbols = symbols.New(t, symbols.Options{Path: symstore.ParsePath(opts.SymbolPath),
+		ImagePath: opts.ImagePath, Store: opts.Store})
 	if t.Exception != nil {
 		if i, ok := t.ThreadByID(t.Exception.ThreadID); ok {
 			s.Thread = i

@@ -1,18 +1,31 @@
 package commands
 
-import "fmt"
+import (
+	"context"
 
-// Symbolize names an address as WinDbg does without symbol files (WINDBG-SPEC §1.2): `module+0xoff`
-// inside a module's image, `module` exactly at its base, and "" outside every module. PDB and export
-// symbols (a later issue) will make this `module!name+0xoff`; every command resolves addresses
-// through this one method so that they all improve together.
+	"wdbg/engine/symbols"
+)
+
+// Symbolize names an address as WinDbg does (WINDBG-SPEC §1.2): `module!name+0xoff` when the
+// module's symbols (PDB, Breakpad, exports) name it, `module+0xoff` inside a module without them,
+// `module` exactly at its base, and "" outside every module. Every command resolves addresses
+// through this one method.
 func (s *Session) Symbolize(addr uint64) string {
-	m, ok := s.Target.ModuleAt(addr)
+	sym, ok := s.Lookup(addr)
 	if !ok {
 		return ""
 	}
-	if off := addr - m.Base; off != 0 {
-		return fmt.Sprintf("%s+0x%x", m.Name, off)
+	return sym.String()
+}
+
+// Lookup is the symbol for an address, with its source line when known.
+func (s *Session) Lookup(addr uint64) (symbols.Symbol, bool) {
+	if s.Symbols != nil {
+		return s.Symbols.Lookup(context.Background(), addr)
 	}
-	return m.Name
+	m, ok := s.Target.ModuleAt(addr)
+	if !ok {
+		return symbols.Symbol{}, false
+	}
+	return symbols.Symbol{Module: m, Address: m.Base, Displacement: addr - m.Base}, true
 }

@@ -3,12 +3,13 @@ package commands
 // families lists every command family's entries; each family file declares its own slice.
 func families() [][]*Command {
 	return [][]*Command{
-		sessionCommands,    // session_cmds.go: q, .echo
-		targetCommands,     // target.go: vertarget, .time, ||, |, .help
-		effmachCommands,    // effmach.go: .effmach
-		threadCommands,     // threads.go: ~, ~Ns, ~~[tid]s
-		registerCommands,   // registers.go: r, .ecxr, .cxr, .exr, .lastevent
-		moduleCommands,     // modules.go: lm
+		sessionCommands,  // session_cmds.go: q, .echo
+		targetCommands,   // target.go: vertarget, .time, ||, |, .help
+		effmachCommands,  // effmach.go: .effmach
+		threadCommands,   // threads.go: ~, ~Ns, ~~[tid]s
+		registerCommands, // registers.go: r, .ecxr, .cxr, .exr, .lastevent
+		moduleCommands,
+		symbolCommands,     // symbol_cmds.go: .sympath, .symfix, .reload, .exepath, ln, x     // modules.go: lm
 		memoryCommands,     // memory.go: d, db, dw, dd, dq, dc, da, du, dp, dps, dqs, dds
 		unassembleCommands, // unassemble.go: u, ub, uu
 		evalCommands,       // eval.go: ?

@@ -1,0 +1,67 @@
+package commands
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"wdbg/engine"
+	"wdbg/engine/symstore"
+	"wdbg/internal/corpus"
+)
+
+// symbolicator/windows.dmp with crash.pdb on the symbol path. Facts: llvm-pdbutil (recorded in
+// engine/pdb/testdata/oracles/crash.procs.txt and crash.dump.txt) puts S_GPROC32 `main` at
+// 0001:6416 (decimal) with .text at RVA 0x1000, so main = 0x2a0000 + 0x2910, and the fault at
+// 0x2a2a3d (symbolicator's snapshot: main, main.cpp:35) is main+0x12d.
+func TestSymbolCommandsWindowsDmp(t *testing.T) {
+	tgt, err := engine.Open(corpus.Path(t, "symbolicator/windows.dmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	s := NewSessionWith(tgt, SessionOptions{Store: symstore.Options{DefaultCache: t.TempDir()}})
+	if got := run(t, s, ".sympath"); !strings.HasPrefix(got, "Symbol search path is: *** Invalid ***\n") {
+		t.Errorf(".sympath with no path = %q", got)
+	}
+	// Without symbols, the label is module+offset.
+	if got := run(t, s, ".ecxr"); !strings.Contains(got, "\ncrash+0x2a3d:\n") {
+		t.Errorf(".ecxr without symbols lacks crash+0x2a3d:\n%s", got)
+	}
+	dir := filepath.Join(corpus.Dir(t), "symbolic")
+	if got := run(t, s, ".sympath+ "+dir); !strings.Contains(got, "Symbol search path is: "+dir) {
+		t.Errorf(".sympath+ = %q", got)
+	}
+	if got := run(t, s, ".ecxr"); !strings.Contains(got, "\ncrash!main+0x12d:\n002a2a3d ") {
+		t.Errorf(".ecxr lacks the crash!main+0x12d label:\n%s", got)
+	}
+	if got := run(t, s, "? crash!main"); got != "Evaluate expression: 2763024 = 002a2910\n" {
+		t.Errorf("? crash!main = %q", got)
+	}
+	if got := run(t, s, "ln 2a2a3d"); !strings.HasPrefix(got, "(002a2910)   crash!main+0x12d   |  (") {
+		t.Errorf("ln = %q", got)
+	}
+	if got := run(t, s, "ln 2a2910"); !strings.Contains(got, "Exact matches:\n    crash!main ") {
+		t.Errorf("ln at main's start = %q", got)
+	}
+	if got := run(t, s, "x crash!main"); got != "002a2910 crash!main (<no parameter info>)\n" {
+		t.Errorf("x crash!main = %q", got)
+	}
+	lm := run(t, s, "lm m crash")
+	if !strings.Contains(lm, "crash      (private pdb symbols)  "+filepath.Join(dir, "crash.pdb")) {
+		t.Errorf("lm m crash = %q", lm)
+	}
+	if got := run(t, s, "lm l"); strings.Count(got, "\n") != 2 {
+		t.Errorf("lm l should list crash only:\n%s", got)
+	}
+	reload := run(t, s, ".reload")
+	if !strings.HasPrefix(reload, "Reloading current modules\n") {
+		t.Errorf(".reload = %q", reload)
+	}
+	if got := run(t, s, "lm m crash"); !strings.Contains(got, "(deferred)") {
+		t.Errorf("after .reload symbols should be deferred again:\n%s", got)
+	}
+	if got := run(t, s, ".reload /f crash"); got != "" {
+		t.Errorf(".reload /f crash = %q, want no complaint", got)
+	}
+}
