@@ -1,0 +1,59 @@
+package unwind
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEvalProgram(t *testing.T) {
+	m := newFakeMem()
+	m.region(0x1000, 0x100)
+	m.put32(0x1004, 0xCAFE)
+	m.put32(0x1010, 0x1004)
+	cases := []struct {
+		prog    string
+		want    map[string]uint32
+		wantErr string
+	}{
+		{prog: "$T0 1 2 + =", want: map[string]uint32{"$T0": 3}},
+		{prog: "$T0 10 3 - = $T1 6 7 * = $T2 20 6 / = $T3 20 6 % =", want: map[string]uint32{"$T0": 7, "$T1": 42, "$T2": 3, "$T3": 2}},
+		{prog: "$T0 -8 2 / =", want: map[string]uint32{"$T0": 0xFFFFFFFC}},  // signed division
+		{prog: "$T0 0x1017 16 @ =", want: map[string]uint32{"$T0": 0x1010}}, // align down
+		{prog: "$T0 $ebp 4 + ^ =", want: map[string]uint32{"$T0": 0xCAFE}},  // $ebp = 0x1000
+		{prog: "$T0 $ebp 16 + ^ ^ =", want: map[string]uint32{"$T0": 0xCAFE}},
+		{prog: "$T0 $ebp = $eip $T0 4 + ^ = $esp $T0 8 + =", want: map[string]uint32{"$T0": 0x1000, "$eip": 0xCAFE, "$esp": 0x1008}},
+		{prog: "$T0 0 1 - =", want: map[string]uint32{"$T0": 0xFFFFFFFF}}, // 32-bit wrap
+		{prog: "1 +", wantErr: "stack underflow"},
+		{prog: "$T0 1 +", wantErr: "$T0 is not defined"},
+		{prog: "$T0 $T9 =", wantErr: "$T9 is not defined"},
+		{prog: "$T0 1 0 / =", wantErr: "division by zero"},
+		{prog: "$T0 1 3 @ =", wantErr: "power of two"},
+		{prog: ".cbLocals 4 =", wantErr: "cannot assign"},
+		{prog: "5 4 =", wantErr: "cannot assign"},
+		{prog: "$T0 1 2", wantErr: "left on the stack"},
+		{prog: "$T0 1 junk + =", wantErr: "unexpected token"},
+		{prog: "$T0 0x5000 ^ =", wantErr: "not"},
+		{prog: strings.Repeat("$T0 1 = ", 200), wantErr: "tokens"},
+		{prog: "$T0 " + strings.Repeat("1 ", 70) + strings.Repeat("+ ", 69) + "=", wantErr: "stack deeper"},
+		{prog: "$T0 $ebp 16 +" + strings.Repeat(" ^ 12 +", 70) + " =", wantErr: "memory reads"},
+	}
+	for _, c := range cases {
+		vars := map[string]uint32{"$ebp": 0x1000, ".cbLocals": 4}
+		err := evalProgram(c.prog, vars, m)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%q: error %v, want %q", c.prog, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.prog, err)
+			continue
+		}
+		for k, v := range c.want {
+			if vars[k] != v {
+				t.Errorf("%q: %s = %#x, want %#x", c.prog, k, vars[k], v)
+			}
+		}
+	}
+}
