@@ -9,6 +9,7 @@ import (
 
 	"wdbg/engine"
 	"wdbg/engine/cpu"
+	"wdbg/engine/stack"
 	"wdbg/engine/symbols"
 	"wdbg/engine/symstore"
 )
@@ -40,6 +41,9 @@ type Session struct {
 	Symbols *symbols.Resolver
 	// ImagePath lists the directories searched for module images (-i, .exepath).
 	ImagePath []string
+	// Frame is the current stack frame (.frame); a change of thread or context resets it.
+	Frame  int
+	walker *stack.Walker
 }
 
 // SessionOptions are what a session is started with besides the dump.
@@ -133,6 +137,7 @@ func (s *Session) SetThread(i int) {
 func (s *Session) SetScope(sc *Scope) {
 	s.Scope = sc
 	s.Unassemble = UnassembleState{}
+	s.Frame = 0
 }
 
 // Prompt is the prompt WinDbg shows for this session: 0:000> , 0:000:x86> , 3: kd> .

@@ -164,9 +164,15 @@ func (f *File) readExports() (*ExportDirectory, error) {
 func (d *ExportDirectory) Lookup(rva uint32) (Export, bool) {
 	i := sort.Search(len(d.Exports), func(i int) bool { return d.Exports[i].RVA > rva }) - 1
 	for ; i >= 0; i-- {
-		if d.Exports[i].Forwarder == "" {
-			return d.Exports[i], true
+		if d.Exports[i].Forwarder != "" {
+			continue
 		}
+		// Several names may share an address (NtX and ZwX in ntdll): take the first of them in
+		// name order, as the list is sorted by RVA then name.
+		for i > 0 && d.Exports[i-1].RVA == d.Exports[i].RVA && d.Exports[i-1].Forwarder == "" {
+			i--
+		}
+		return d.Exports[i], true
 	}
 	return Export{}, false
 }

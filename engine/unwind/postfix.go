@@ -28,7 +28,7 @@ type postfixItem struct {
 // evalProgram runs prog with vars as the initial variables; assignments update vars. Arithmetic
 // is 32-bit, as on the x86 it describes.
 func evalProgram(prog string, vars map[string]uint32, mem Memory) error {
-	toks := strings.Fields(prog)
+	toks := programTokens(prog)
 	if len(toks) > maxProgramTokens {
 		return fmt.Errorf("program string: %d tokens (at most %d)", len(toks), maxProgramTokens)
 	}
@@ -155,4 +155,23 @@ func parseProgramNumber(t string) (uint32, bool) {
 		return 0, false
 	}
 	return uint32(v), true
+}
+
+// programTokens splits a program string into tokens. Programs written by the MSVC linker often
+// glue the assignment operator to its neighbour ("$T0 $ebp 204 + =$eip $T0 4 + ^ =", from
+// crash.pdb of the corpus), so a leading or trailing '=' is a token of its own.
+func programTokens(prog string) []string {
+	var toks []string
+	for _, f := range strings.Fields(prog) {
+		for len(f) > 1 && f[0] == '=' {
+			toks = append(toks, "=")
+			f = f[1:]
+		}
+		if len(f) > 1 && f[len(f)-1] == '=' {
+			toks = append(toks, f[:len(f)-1], "=")
+			continue
+		}
+		toks = append(toks, f)
+	}
+	return toks
 }

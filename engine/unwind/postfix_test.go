@@ -1,6 +1,7 @@
 package unwind
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -56,4 +57,37 @@ func TestEvalProgram(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The FRAMEDATA program of crash.pdb's main (also STACK WIN 4 2910 in symbolic/crash.sym) glues
+// '=' to the next token; evaluated on symbolicator/windows.dmp's registers it must give the
+// caller __scrt_common_main_seh (return address 0x2a2d96 in symbolicator's snapshot).
+func TestProgramGluedAssignment(t *testing.T) {
+	if got := programTokens("$T0 $ebp 204 + =$eip $T0 4 + ^ =$ebp $T0 ^ = $esp $T0 8 + ="); len(got) != 20 {
+		t.Fatalf("tokens = %q", got)
+	}
+	const ebp = 0x010ff670
+	mem := fakeWords{ebp + 204 + 4: 0x2a2d96, ebp + 204: 0x010ff784}
+	vars := map[string]uint32{"$ebp": ebp, "$esp": 0x010ff644, "$eip": 0x2a2a3d}
+	if err := evalProgram("$T0 $ebp 204 + =$eip $T0 4 + ^ =$ebp $T0 ^ = $esp $T0 8 + =", vars, mem); err != nil {
+		t.Fatal(err)
+	}
+	if vars["$eip"] != 0x2a2d96 || vars["$ebp"] != 0x010ff784 || vars["$esp"] != ebp+204+8 {
+		t.Errorf("after the program: eip %#x ebp %#x esp %#x", vars["$eip"], vars["$ebp"], vars["$esp"])
+	}
+}
+
+// fakeWords is a memory of little-endian dwords at given addresses.
+type fakeWords map[uint32]uint32
+
+func (m fakeWords) ReadAt(p []byte, addr uint64) (int, error) {
+	for i := range p {
+		a := uint32(addr) + uint32(i)
+		w, ok := m[a&^3]
+		if !ok {
+			return i, fmt.Errorf("no memory at %#x", a)
+		}
+		p[i] = byte(w >> (8 * (a & 3)))
+	}
+	return len(p), nil
 }

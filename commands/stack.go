@@ -1,0 +1,328 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"wdbg/engine/cpu"
+	"wdbg/engine/stack"
+	"wdbg/engine/unwind"
+)
+
+// stackCommands: the k family and .frame (WINDBG-SPEC §3.2).
+var stackCommands = []*Command{
+	{
+		Name: "k", Group: "Stacks", Glued: true,
+		Usage:   "k[b|v|p|P][c][n][f][L] [FrameCount]",
+		Summary: "show the current thread's stack",
+		Help: "Walks the stack of the current register context (the thread's, or the one .ecxr/.cxr set) with the " +
+			"modules' unwind data (x64/ARM64 function tables, x86 FPO and frame data), frame pointers, and a scan " +
+			"as the last resort, flagged with a warning. Options: b the first stack arguments (4 on x64, 3 on x86); " +
+			"v like b plus FPO notes on x86 and each frame's provenance; c call sites only; f frame sizes; L no " +
+			"source lines; n frame numbers (always shown). p/P print like k until typed parameters are available. " +
+			"FrameCount (hex) limits the frames; the default is 0x100.",
+		Run: runK,
+	},
+	{
+		Name: ".frame", Group: "Stacks",
+		Usage: ".frame [/r] [FrameNumber]", Summary: "select a stack frame",
+		Help: "Makes frame N (hex) of the current stack the current frame and shows it; `/r` also shows the " +
+			"registers as they were in that frame. Without a number shows the current frame.",
+		Run: runFrame,
+	},
+}
+
+// defaultFrameCount is the k default (.kframes): 0x100 frames.
+const defaultFrameCount = 0x100
+
+type kOptions struct {
+	args, verbose, clean, distances, noLines bool
+	count                                    int
+}
+
+func parseK(args string) (kOptions, error) {
+	o := kOptions{count: defaultFrameCount}
+	fields := strings.Fields(args)
+	for i, f := range fields {
+		if i == len(fields)-1 && isHex(f) && (i > 0 || !isOptionWord(f)) {
+			n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(f), "0x"), 16, 32)
+			if err != nil || n == 0 {
+				return o, &SyntaxError{Input: "k " + args, Col: 2}
+			}
+			o.count = int(n)
+			continue
+		}
+		if !isOptionWord(f) {
+			return o, &SyntaxError{Input: "k " + args, Col: 2}
+		}
+		for _, c := range f {
+			switch c {
+			case 'b':
+				o.args = true
+			case 'v':
+				o.args, o.verbose = true, true
+			case 'c':
+				o.clean = true
+			case 'f':
+				o.distances = true
+			case 'L':
+				o.noLines = true
+			}
+		}
+	}
+	return o, nil
+}
+
+func isOptionWord(s string) bool { return strings.Trim(s, "bvpPcnfLM") == "" }
+
+func isHex(s string) bool {
+	s = strings.TrimPrefix(strings.ToLower(s), "0x")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// walkStack walks the current scope's stack.
+func (s *Session) walkStack(ctx context.Context, max int) ([]stack.Frame, error) {
+	c := s.Context()
+	if c == nil {
+		return nil, fmt.Errorf("Unable to get current thread context")
+	}
+	if s.walker == nil {
+		s.walker = stack.NewWalker(s.Target, s.Symbols)
+	}
+	return s.walker.Walk(ctx, s.Arch(), c, max), nil
+}
+
+func runK(ctx context.Context, s *Session, args string) (Result, error) {
+	o, err := parseK(args)
+	if err != nil {
+		return nil, err
+	}
+	frames, err := s.walkStack(ctx, o.count)
+	if err != nil {
+		return nil, err
+	}
+	r := &stackResult{opts: o, ptr: s.PointerSize(), arch: s.Arch()}
+	if s.Scope != nil {
+		r.Note = "  *** Stack trace for last set context - .thread/.cxr resets it"
+	}
+	for i, f := range frames {
+		r.Frames = append(r.Frames, newStackFrame(i, f, frames, o))
+	}
+	return r, ctx.Err()
+}
+
+// stackFrame is one row of k output; JSON carries the provenance as well.
+type stackFrame struct {
+	Number        int      `json:"number"`
+	ChildSP       string   `json:"child_sp"`
+	FramePointer  string   `json:"frame_pointer,omitempty"`
+	ReturnAddress string   `json:"return_address"`
+	Instruction   string   `json:"instruction_pointer"`
+	Args          []string `json:"args,omitempty"`
+	CallSite      string   `json:"call_site"`
+	File          string   `json:"file,omitempty"`
+	Line          int      `json:"line,omitempty"`
+	Trust         string   `json:"trust"`
+	Note          string   `json:"note,omitempty"`
+	Stop          string   `json:"stop,omitempty"`
+	frame         stack.Frame
+	distance      uint64
+	inModule      bool
+}
+
+func newStackFrame(i int, f stack.Frame, all []stack.Frame, o kOptions) stackFrame {
+	sf := stackFrame{Number: i, ChildSP: hexString(f.StackPointer), ReturnAddress: hexString(f.ReturnAddress),
+		Instruction: hexString(f.InstructionPointer), Trust: f.Trust.String(), Note: f.Note, Stop: f.Stop,
+		frame: f, inModule: f.HasSymbol}
+	if f.FramePointer != 0 {
+		sf.FramePointer = hexString(f.FramePointer)
+	}
+	if f.HasSymbol {
+		sf.CallSite = f.Symbol.String()
+		sf.File, sf.Line = f.Symbol.File, f.Symbol.Line
+	}
+	if o.args {
+		for _, a := range f.Args[:f.ArgsValid] {
+			sf.Args = append(sf.Args, hexString(a))
+		}
+	}
+	if i > 0 {
+		sf.distance = f.StackPointer - all[i-1].StackPointer
+	}
+	return sf
+}
+
+type stackResult struct {
+	Note   string       `json:"note,omitempty"`
+	Frames []stackFrame `json:"frames"`
+	opts   kOptions
+	ptr    int
+	arch   cpu.Arch
+}
+
+func (r *stackResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	o := r.opts
+	if r.Note != "" {
+		b.WriteString(r.Note + "\n")
+	}
+	dist := ""
+	if o.distances {
+		dist = "   Memory  "
+	}
+	x86 := r.ptr == 4
+	switch {
+	case o.clean:
+		b.WriteString(" # Call Site\n")
+	case x86 && o.args:
+		fmt.Fprintf(&b, " #%s ChildEBP RetAddr      %-27s\n", dist, "Args to Child")
+	case x86:
+		fmt.Fprintf(&b, " #%s ChildEBP RetAddr      \n", dist)
+	case o.args:
+		fmt.Fprintf(&b, " #%s Child-SP          RetAddr               : %-72s: Call Site\n", dist, "Args to Child")
+	default:
+		fmt.Fprintf(&b, " #%s Child-SP          RetAddr               Call Site\n", dist)
+	}
+	warnedScan, warnedIP := false, false
+	for _, f := range r.Frames {
+		if f.frame.Trust == unwind.TrustScan && !warnedScan {
+			b.WriteString("WARNING: Stack unwind information not available. Following frames may be wrong.\n")
+			warnedScan = true
+		}
+		if !f.inModule && f.Number > 0 && !warnedIP {
+			b.WriteString("WARNING: Frame IP not in any known module. Following frames may be wrong.\n")
+			warnedIP = true
+		}
+		fmt.Fprintf(&b, "%02x ", f.Number)
+		if o.distances {
+			if f.Number == 0 {
+				b.WriteString("         ")
+			} else {
+				fmt.Fprintf(&b, "%8x ", f.distance)
+			}
+		}
+		if !o.clean {
+			sp := f.frame.StackPointer
+			if x86 {
+				sp = f.frame.FramePointer // the ChildEBP column (unwind keeps it in FramePointer)
+			}
+			fmt.Fprintf(&b, "%s %s     ", FormatAddr(sp, r.ptr), FormatAddr(f.frame.ReturnAddress, r.ptr))
+			if o.args {
+				b.WriteString(r.argsText(f))
+			}
+		}
+		b.WriteString(r.callSite(f))
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *stackResult) argsText(f stackFrame) string {
+	n := 4
+	if r.ptr == 4 {
+		n = 3
+	}
+	var parts []string
+	for i := 0; i < n; i++ {
+		if i < f.frame.ArgsValid {
+			parts = append(parts, FormatAddr(f.frame.Args[i], r.ptr))
+		} else {
+			parts = append(parts, strings.Repeat("?", r.ptr*2+(r.ptr/8)))
+		}
+	}
+	if r.ptr == 4 {
+		return strings.Join(parts, " ") + " "
+	}
+	return ": " + strings.Join(parts, " ") + " : "
+}
+
+// callSite is the symbol with its source line, or the raw address outside every module
+// (WINDBG-SPEC §1.2), and kv's notes.
+func (r *stackResult) callSite(f stackFrame) string {
+	site := f.CallSite
+	if !f.inModule {
+		site = "0x" + FormatAddr(f.frame.InstructionPointer, r.ptr)
+	}
+	if f.File != "" && !r.opts.noLines && !r.opts.clean {
+		site += fmt.Sprintf(" [%s @ %d]", f.File, f.Line)
+	}
+	if r.opts.verbose && r.ptr == 4 {
+		site += " " + fpoNote(f.frame.Frame)
+	}
+	return site
+}
+
+// fpoNote is kv's x86 note: `(FPO: [params,locals,regs])` in dwords for a function without a
+// frame pointer, `(FPO: [Non-Fpo])` otherwise.
+func fpoNote(f unwind.Frame) string {
+	x := f.X86
+	if x == nil || x.FrameType == unwind.FrameTypeNonFPO || x.UsesBP {
+		return "(FPO: [Non-Fpo])"
+	}
+	return fmt.Sprintf("(FPO: [%d,%d,%d])", x.ParamsSize/4, x.LocalsSize/4, x.SavedRegsSize/4)
+}
+
+func runFrame(ctx context.Context, s *Session, args string) (Result, error) {
+	showRegs := false
+	if strings.HasPrefix(args, "/r") {
+		showRegs, args = true, strings.TrimSpace(args[2:])
+	}
+	n := s.Frame
+	if args != "" {
+		v, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(args), "0x"), 16, 32)
+		if err != nil {
+			return nil, &SyntaxError{Input: ".frame " + args, Col: 7}
+		}
+		n = int(v)
+	}
+	frames, err := s.walkStack(ctx, n+1)
+	if err != nil {
+		return nil, err
+	}
+	if n >= len(frames) {
+		return nil, fmt.Errorf("Frame %x not found (the stack has %d frames)", n, len(frames))
+	}
+	s.Frame = n
+	row := &stackResult{opts: kOptions{}, ptr: s.PointerSize(), arch: s.Arch()}
+	row.Frames = []stackFrame{newStackFrame(n, frames[n], frames, kOptions{})}
+	if !showRegs {
+		return &frameResult{Frame: row.Frames[0], row: row}, nil
+	}
+	regs := frames[n].Regs.ApplyTo(s.Context())
+	return &frameResult{Frame: row.Frames[0], row: row, regs: newRegisterDump(s, regs)}, nil
+}
+
+type frameResult struct {
+	Frame stackFrame `json:"frame"`
+	row   *stackResult
+	regs  *registerDump
+}
+
+// WriteText prints the frame's k row (without the header) and, for /r, its registers.
+func (f *frameResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	f.row.WriteText(&b)
+	text := b.String()
+	if i := strings.IndexByte(text, '\n'); i >= 0 {
+		text = text[i+1:]
+	}
+	if _, err := io.WriteString(w, text); err != nil {
+		return err
+	}
+	if f.regs != nil {
+		return f.regs.WriteText(w)
+	}
+	return nil
+}
