@@ -11,5 +11,5 @@ func currentInstruction(s *Session, ctx cpu.Context) (label, line string) {
 	if t := s.CurrentThread(); t != nil {
 		teb = t.TEB
 	}
-	return s.Symbolize(pc), FormatCurrentInstruction(in, s.PointerSize(), ctx, s.Target.Memory, teb)
+	return s.Symbolize(pc), FormatCurrentInstruction(in, s.PointerSize(), ctx, s.Memory(), teb)
 }

@@ -137,7 +137,7 @@ func (e sessionEnv) pseudoRegister(name string) (uint64, bool) {
 // the .effmach one: a WOW64 thread's TEB in the thread list is the 64-bit TEB.
 func (e sessionEnv) peb() (uint64, bool) {
 	thread := e.s.CurrentThread()
-	if thread == nil || thread.TEB == 0 || e.s.Target.Memory == nil {
+	if thread == nil || thread.TEB == 0 || e.s.Memory() == nil {
 		return 0, false
 	}
 	size := e.s.Target.PointerSize()
@@ -145,7 +145,7 @@ func (e sessionEnv) peb() (uint64, bool) {
 	if size == 8 {
 		offset = 0x60
 	}
-	v, err := engine.ReadPointer(e.s.Target.Memory, thread.TEB+offset, size)
+	v, err := engine.ReadPointer(e.s.Memory(), thread.TEB+offset, size)
 	return v, err == nil
 }
 
@@ -169,14 +169,14 @@ func (e sessionEnv) Symbol(name string) (uint64, bool) {
 
 // ReadMemory reads a little-endian value of 1, 2, 4 or 8 bytes from the dump.
 func (e sessionEnv) ReadMemory(addr uint64, size int) (uint64, error) {
-	if e.s.Target.Memory == nil {
+	if e.s.Memory() == nil {
 		return 0, &engine.ReadError{Addr: addr}
 	}
 	var b [8]byte
 	if size < 1 || size > 8 {
 		size = 8
 	}
-	if err := engine.ReadFull(e.s.Target.Memory, b[:size], addr); err != nil {
+	if err := engine.ReadFull(e.s.Memory(), b[:size], addr); err != nil {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b[:]), nil

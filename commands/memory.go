@@ -135,17 +135,17 @@ func runDisplay(ctx context.Context, s *Session, name, args string) (Result, err
 	}
 	ptr := s.PointerSize()
 	if f.text {
-		chars, terminated, err := scanString(ctx, s.Target.Memory, f.unit, a.start, a.count)
+		chars, terminated, err := scanString(ctx, s.Memory(), f.unit, a.start, a.count)
 		if err != nil {
 			return nil, err
 		}
 		res := &StringDump{Kind: kind, Start: a.start, Chars: chars, Terminated: terminated, Unit: f.unit,
-			Columns: columns, PtrSize: ptr, mem: s.Target.Memory, ctx: ctx}
+			Columns: columns, PtrSize: ptr, mem: s.Memory(), ctx: ctx}
 		s.Display = DisplayState{Kind: kind, Next: res.next(), Set: true}
 		return res, nil
 	}
 	res := &MemoryDump{Kind: kind, Start: a.start, Count: a.count, Unit: f.unit, Columns: columns,
-		PtrSize: ptr, ASCII: f.ascii, Symbols: f.symbols, mem: s.Target.Memory, ctx: ctx}
+		PtrSize: ptr, ASCII: f.ascii, Symbols: f.symbols, mem: s.Memory(), ctx: ctx}
 	if f.symbols {
 		res.symbolize = s.Symbolize
 	}

@@ -55,14 +55,14 @@ func runPeb(ctx context.Context, s *Session, args string) (Result, error) {
 	if ntuser.IsWOW64(t) {
 		// The 32-bit PEB is named by the 32-bit TEB (TEB32 + 0x30, FORMATS.md §5 x86 _TEB).
 		teb32 := ntuser.TEB32Address(th.TEB)
-		if peb32, err := ntuser.PEBAddress(t.Memory, teb32, 4); err == nil {
+		if peb32, err := ntuser.PEBAddress(s.Memory(), teb32, 4); err == nil {
 			res.add(s, "Wow64 PEB32", peb32, 4)
 		} else {
 			res.Blocks = append(res.Blocks, pebBlock{Title: "Wow64 PEB32", PointerSize: 4,
 				Error: fmt.Sprintf("Unable to find the PEB32: the thread's 32-bit TEB (%s) is not in the dump", pebAddr(teb32, res.width))})
 		}
 	}
-	peb, err := ntuser.PEBAddress(t.Memory, th.TEB, t.PointerSize())
+	peb, err := ntuser.PEBAddress(s.Memory(), th.TEB, t.PointerSize())
 	if err != nil {
 		// Our wording: without the TEB the PEB's address is unknown.
 		msg := fmt.Sprintf("Unable to find the PEB: the current thread's TEB (%s) is not in the dump", pebAddr(th.TEB, res.width))
@@ -146,7 +146,7 @@ type paramsJSON struct {
 
 func (r *pebResult) add(s *Session, title string, addr uint64, ptrSize int) {
 	b := pebBlock{Title: title, Address: hexString(addr), PointerSize: ptrSize, addr: addr}
-	peb, err := ntuser.ReadPEB(s.Target.Memory, addr, ptrSize, s.Target.System.BuildNumber)
+	peb, err := ntuser.ReadPEB(s.Memory(), addr, ptrSize, s.Target.System.BuildNumber)
 	if err != nil {
 		b.Error = err.Error()
 		if ntuser.IsNotInDump(err) {

@@ -82,7 +82,7 @@ type tebFields struct {
 
 func (r *tebResult) add(s *Session, title string, addr uint64, ptrSize int) {
 	b := tebBlock{Title: title, Address: hexString(addr), PointerSize: ptrSize, addr: addr}
-	teb, err := ntuser.ReadTEB(s.Target.Memory, addr, ptrSize)
+	teb, err := ntuser.ReadTEB(s.Memory(), addr, ptrSize)
 	if err != nil {
 		// WinDbg's text when the TEB cannot be read (public captures of `!teb` on minidumps;
 		// BugId quotes the TEB32 variant).

@@ -195,7 +195,7 @@ func runCxr(ctx context.Context, s *Session, args string) (Result, error) {
 		return nil, fmt.Errorf("Invalid context record size %#x", size)
 	}
 	buf := make([]byte, size)
-	if err := engine.ReadFull(s.Target.Memory, buf, addr); err != nil {
+	if err := engine.ReadFull(s.Memory(), buf, addr); err != nil {
 		return nil, fmt.Errorf("Unable to read context, Win32 error 0n30")
 	}
 	c, err := cpu.Decode(s.Arch(), buf)
@@ -280,7 +280,7 @@ func runExr(ctx context.Context, s *Session, args string) (Result, error) {
 		size = 0x98
 	}
 	buf := make([]byte, size)
-	if err := engine.ReadFull(s.Target.Memory, buf, addr); err != nil {
+	if err := engine.ReadFull(s.Memory(), buf, addr); err != nil {
 		return nil, fmt.Errorf("Cannot read Exception record @ %s", FormatPtr(addr, ptr))
 	}
 	le := binary.LittleEndian

@@ -65,3 +65,28 @@ func TestSymbolCommandsWindowsDmp(t *testing.T) {
 		t.Errorf(".reload /f crash = %q, want no complaint", got)
 	}
 }
+
+// A minidump holds no code outside its stacks; WinDbg maps the images it finds on the image path.
+// windows.dmp lacks crash.exe's headers and main's code, which symbolic/crash.exe supplies
+// (objdump -d -M intel on crash.exe: 0x402910 "55 push ebp", "8d ac 24 34 ff ff ff lea ebp,[esp-0xcc]").
+func TestImageFillsMinidumpHoles(t *testing.T) {
+	tgt, err := engine.Open(corpus.Path(t, "symbolicator/windows.dmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	s := NewSessionWith(tgt, SessionOptions{Store: symstore.Options{DefaultCache: t.TempDir()}})
+	if got := run(t, s, "db 2a0000 L2"); !strings.Contains(got, "?? ??") {
+		t.Fatalf("the dump itself should lack crash.exe's header: %q", got)
+	}
+	run(t, s, ".exepath "+filepath.Join(corpus.Dir(t), "symbolic"))
+	if got := run(t, s, "db 2a0000 L2"); !strings.HasPrefix(got, "002a0000  4d 5a ") {
+		t.Errorf("db 2a0000 with the image = %q", got)
+	}
+	got := run(t, s, "u 2a2910 L2")
+	for _, want := range []string{"002a2910 55              push    ebp", "002a2911 8dac2434ffffff  lea     ebp,[esp-0CCh]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("u 2a2910 L2 lacks %q:\n%s", want, got)
+		}
+	}
+}

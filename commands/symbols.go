@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 
+	"wdbg/engine"
+
 	"wdbg/engine/symbols"
 )
 
@@ -28,4 +30,13 @@ func (s *Session) Lookup(addr uint64) (symbols.Symbol, bool) {
 		return symbols.Symbol{}, false
 	}
 	return symbols.Symbol{Module: m, Address: m.Base, Displacement: addr - m.Base}, true
+}
+
+// Memory is what commands read: the dump's memory, with holes inside modules filled from their
+// image files when the image path or symbol path has them (see symbols.Resolver.Memory).
+func (s *Session) Memory() engine.Memory {
+	if s.Symbols != nil {
+		return s.Symbols.Memory()
+	}
+	return s.Target.Memory
 }

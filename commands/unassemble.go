@@ -243,7 +243,7 @@ func unassembleContinuation(s *Session) (uint64, error) {
 // architecture, naming addresses with Symbolize. Memory the dump does not hold gives the
 // unreadable instruction (`??  ???`); the error is only for an architecture without a disassembler.
 func (s *Session) InstructionAt(addr uint64) (Instruction, error) {
-	return readInstruction(s.Target.Memory, s.Arch(), addr, s.Symbolize)
+	return readInstruction(s.Memory(), s.Arch(), addr, s.Symbolize)
 }
 
 func readInstruction(mem engine.Memory, arch cpu.Arch, addr uint64, symbolize func(uint64) string) (Instruction, error) {
@@ -322,7 +322,7 @@ func unassembleBackward(ctx context.Context, s *Session, arch cpu.Arch, end uint
 	if window > end {
 		window = end
 	}
-	base, code := readBackward(s.Target.Memory, end, window)
+	base, code := readBackward(s.Memory(), end, window)
 	if len(code) == 0 {
 		// Nothing before end is readable: show the bytes before it as unreadable.
 		var out []Instruction

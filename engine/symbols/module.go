@@ -31,6 +31,10 @@ type moduleSymbols struct {
 
 	entriesOnce sync.Once
 	sorted      []entry // every named address, sorted by RVA (x, ln and names by address)
+
+	imageMu    sync.Mutex
+	imageTried bool
+	image      *pe.File // the module's image, from the dump or a file (nil when none)
 }
 
 type entry struct {
@@ -42,7 +46,17 @@ func (m *moduleSymbols) unload() {
 	if m.pdb != nil {
 		m.pdb.Close()
 	}
-	*m = moduleSymbols{module: m.module}
+	m.pdb, m.sym, m.exports, m.kind, m.file, m.notes = nil, nil, nil, Deferred, "", nil
+	m.entriesOnce, m.sorted = sync.Once{}, nil
+}
+
+// forgetMissingImage lets a module whose image was not found look again (after a path change).
+func (m *moduleSymbols) forgetMissingImage() {
+	m.imageMu.Lock()
+	defer m.imageMu.Unlock()
+	if m.image == nil {
+		m.imageTried = false
+	}
 }
 
 func (m *moduleSymbols) note(format string, args ...any) {
@@ -122,7 +136,7 @@ func (m *moduleSymbols) loadExports(ctx context.Context, r *Resolver) bool {
 // image opens a module's PE image: mapped in the dump when its headers are there, else a file
 // named like the image in the image path, else the image from a symbol store.
 func (r *Resolver) image(ctx context.Context, mod *engine.Module) (*pe.File, string) {
-	if f, err := pe.NewMapped(r.target.Memory, mod.Base); err == nil && f.TimeDateStamp == mod.TimeDateStamp {
+	if f, err := pe.NewMapped(r.raw, mod.Base); err == nil && f.TimeDateStamp == mod.TimeDateStamp {
 		return f, mod.Path
 	}
 	r.mu.Lock()
@@ -146,13 +160,20 @@ func (r *Resolver) image(ctx context.Context, mod *engine.Module) (*pe.File, str
 	return nil, ""
 }
 
-// Image returns the module's PE image (from the dump or from disk) for unwinding, or nil.
+// Image returns the module's PE image (from the dump or from disk) for unwinding, or nil. The
+// answer is kept: later calls return the same image.
 func (r *Resolver) Image(ctx context.Context, i int) *pe.File {
 	if i < 0 || i >= len(r.target.Modules) {
 		return nil
 	}
-	f, _ := r.image(ctx, &r.target.Modules[i])
-	return f
+	m := r.mods[i]
+	m.imageMu.Lock()
+	defer m.imageMu.Unlock()
+	if !m.imageTried {
+		m.image, _ = r.image(ctx, m.module)
+		m.imageTried = true
+	}
+	return m.image
 }
 
 // PDB returns the module's loaded PDB (for x86 FPO data), or nil.

@@ -90,6 +90,7 @@ type Options struct {
 // Resolver names addresses of one target. It is safe for concurrent use.
 type Resolver struct {
 	target    *engine.Target
+	raw       engine.Memory // the dump's own memory, never the image overlay (see Memory)
 	client    *symstore.Client
 	imagePath []string
 
@@ -99,7 +100,7 @@ type Resolver struct {
 
 // New makes a resolver for t; nothing is loaded until a name is needed.
 func New(t *engine.Target, opts Options) *Resolver {
-	r := &Resolver{target: t, client: symstore.NewClient(opts.Path, opts.Store), imagePath: opts.ImagePath}
+	r := &Resolver{target: t, raw: t.Memory, client: symstore.NewClient(opts.Path, opts.Store), imagePath: opts.ImagePath}
 	r.reset()
 	return r
 }
@@ -125,6 +126,7 @@ func (r *Resolver) SetPath(p symstore.Path) {
 		if m.kind == None {
 			m.unload()
 		}
+		m.forgetMissingImage()
 	}
 }
 
@@ -133,6 +135,12 @@ func (r *Resolver) SetImagePath(dirs []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.imagePath = dirs
+	for _, m := range r.mods {
+		m.forgetMissingImage()
+		if m.kind == None {
+			m.unload()
+		}
+	}
 }
 
 // Unload forgets every module's symbols (.reload): they load again on next use.
