@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+	"wdbg/engine/analysis"
 	"wdbg/engine/symstore"
 
 	"github.com/fatih/color"
@@ -208,5 +210,29 @@ func sessionOptions(opts *options) commands.SessionOptions {
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		so.Store.Progress = newProgressLine(os.Stderr).show
 	}
+	so.TriageRules = triageRules()
 	return so
+}
+
+// triageRules are the bundled !analyze rules with the user's triage.ini in front of them:
+// $WDBG_TRIAGE_INI, else triage.ini in the user configuration directory (~/.config/wdbg). A file
+// that cannot be parsed is reported on stderr and left out.
+func triageRules() *analysis.Rules {
+	rules := analysis.DefaultRules()
+	path := os.Getenv("WDBG_TRIAGE_INI")
+	if path == "" {
+		if dir, err := os.UserConfigDir(); err == nil {
+			path = filepath.Join(dir, "wdbg", "triage.ini")
+		}
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return rules
+	}
+	user, err := analysis.ParseRules(string(text))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wdbg: %s: %v (using the bundled rules only)\n", path, err)
+		return rules
+	}
+	return rules.Merge(user)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"wdbg/engine"
+	"wdbg/engine/analysis"
 	"wdbg/engine/cpu"
 	"wdbg/engine/stack"
 	"wdbg/engine/symbols"
@@ -41,6 +42,8 @@ type Session struct {
 	Symbols *symbols.Resolver
 	// ImagePath lists the directories searched for module images (-i, .exepath).
 	ImagePath []string
+	// TriageRules choose !analyze's faulting frame (nil: the bundled rules).
+	TriageRules *analysis.Rules
 	// Frame is the current stack frame (.frame); a change of thread or context resets it.
 	Frame  int
 	walker *stack.Walker
@@ -48,9 +51,10 @@ type Session struct {
 
 // SessionOptions are what a session is started with besides the dump.
 type SessionOptions struct {
-	SymbolPath string   // as -y gives it ("" = none)
-	ImagePath  []string // directories with images (-i)
-	Store      symstore.Options
+	SymbolPath  string          // as -y gives it ("" = none)
+	TriageRules *analysis.Rules // !analyze's rules (nil: the bundled ones)
+	ImagePath   []string        // directories with images (-i)
+	Store       symstore.Options
 }
 
 // Scope is a register context chosen by a context command rather than the thread's own.
@@ -73,7 +77,7 @@ func NewSession(t *engine.Target) *Session {
 
 // NewSessionWith starts a session with a symbol path and image path.
 func NewSessionWith(t *engine.Target, opts SessionOptions) *Session {
-	s := &Session{Target: t, ImagePath: opts.ImagePath}
+	s := &Session{Target: t, ImagePath: opts.ImagePath, TriageRules: opts.TriageRules}
 	s.Symbols = symbols.New(t, symbols.Options{Path: symstore.ParsePath(opts.SymbolPath),
 		ImagePath: opts.ImagePath, Store: opts.Store})
 	if t.Exception != nil {

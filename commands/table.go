@@ -9,6 +9,7 @@ func families() [][]*Command {
 		threadCommands,   // threads.go: ~, ~Ns, ~~[tid]s
 		registerCommands, // registers.go: r, .ecxr, .cxr, .exr, .lastevent
 		moduleCommands,
+		analyzeCommands,    // analyze.go: !analyze
 		stackCommands,      // stack.go: k family, .frame
 		symbolCommands,     // symbol_cmds.go: .sympath, .symfix, .reload, .exepath, ln, x     // modules.go: lm
 		memoryCommands,     // memory.go: d, db, dw, dd, dq, dc, da, du, dp, dps, dqs, dds

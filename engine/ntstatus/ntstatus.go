@@ -4,6 +4,7 @@ package ntstatus
 
 import (
 	_ "embed"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -74,4 +75,37 @@ func FastFailName(code uint64) string {
 		return names[code]
 	}
 	return "FAST_FAIL_<unknown>"
+}
+
+//go:embed descriptions.txt
+var descriptionsText string
+
+var descriptions = parseDescriptions(descriptionsText)
+
+func parseDescriptions(text string) map[uint32]string {
+	m := make(map[uint32]string)
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		code, desc, ok := strings.Cut(line, " ")
+		v, err := strconv.ParseUint(strings.TrimPrefix(code, "0x"), 16, 32)
+		if !ok || err != nil {
+			panic("ntstatus: bad line in descriptions.txt: " + line)
+		}
+		m[uint32(v)] = strings.TrimSpace(desc)
+	}
+	return m
+}
+
+// Description is our one-sentence description of a code, or its symbolic name when we have none.
+func Description(v uint32) string {
+	if d, ok := descriptions[v]; ok {
+		return d
+	}
+	if c, ok := byValue[v]; ok {
+		return c.Name
+	}
+	return fmt.Sprintf("Unknown status %#08x", v)
 }
