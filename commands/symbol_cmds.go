@@ -202,18 +202,23 @@ func runReload(ctx context.Context, s *Session, args string) (Result, error) {
 	}
 	s.Symbols.Unload()
 	r := &reloadResult{loaded: force}
+	var chosen []int
 	for i := range s.Target.Modules {
 		m := &s.Target.Modules[i]
-		if only != "" && !strings.EqualFold(only, m.Name) && !strings.EqualFold(only, m.ImageName) {
-			continue
+		if only == "" || strings.EqualFold(only, m.Name) || strings.EqualFold(only, m.ImageName) {
+			chosen = append(chosen, i)
 		}
+	}
+	if force {
+		// Symbol files are looked up (and downloaded) for several modules at once.
+		s.Symbols.LoadAll(ctx, chosen, 8)
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
+	}
+	for _, i := range chosen {
+		m := &s.Target.Modules[i]
 		e := reloadEntry{Module: m.Name, Image: m.ImageName}
-		if force {
-			s.Symbols.Load(ctx, i)
-		}
 		kind, file := s.Symbols.Status(i)
 		e.Status, e.File = kind.String(), file
 		r.Modules = append(r.Modules, e)

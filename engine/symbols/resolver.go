@@ -291,3 +291,35 @@ func (r *Resolver) Neighbors(ctx context.Context, addr uint64) (prev, next Symbo
 	}
 	return prev, next, true
 }
+
+// LoadAll loads the symbols of the given modules now, with up to workers loads (and so downloads)
+// at a time; nil means every module.
+func (r *Resolver) LoadAll(ctx context.Context, indexes []int, workers int) {
+	if indexes == nil {
+		for i := range r.mods {
+			indexes = append(indexes, i)
+		}
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r.Load(ctx, i)
+			}
+		}()
+	}
+	for _, i := range indexes {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
