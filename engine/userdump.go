@@ -395,21 +395,20 @@ func (u *userDump) modules() {
 		}
 		if v := m.VersionInfo; v.Valid() {
 			mod.Version = &FixedFileInfo{
-				FileVersion:    [4]uint16{uint16(v.FileVersionMS >> 16), uint16(v.FileVersionMS), uint16(v.FileVersionLS >> 16), uint16(v.FileVersionLS)},
-				ProductVersion: [4]uint16{uint16(v.ProductVersionMS >> 16), uint16(v.ProductVersionMS), uint16(v.ProductVersionLS >> 16), uint16(v.ProductVersionLS)},
-				FileFlagsMask:  v.FileFlagsMask, FileFlags: v.FileFlags, FileOS: v.FileOS,
+				FileVersion: v.FileVersion(), ProductVersion: v.ProductVersion(),
+				FileFlagsMask: v.FileFlagsMask, FileFlags: v.FileFlags, FileOS: v.FileOS,
 				FileType: v.FileType, FileSubtype: v.FileSubtype,
 				FileDate: uint64(v.FileDateMS)<<32 | uint64(v.FileDateLS),
 			}
 		}
 		if cv := m.CodeView; cv != nil {
-			mod.CodeView = &CodeView{Age: cv.Age, PDBName: cv.PdbFileName}
-			if cv.CvSignature == minidump.CvSignatureRSDS {
+			mod.CodeView = &CodeView{Age: cv.Age, PDBName: cv.PDBName}
+			if cv.Signature == minidump.CvSignatureRSDS {
 				mod.CodeView.Signature = "RSDS"
 				mod.CodeView.GUID = cv.GUID.Bytes()
 			} else {
 				mod.CodeView.Signature = "NB10"
-				mod.CodeView.Timestamp = cv.Signature
+				mod.CodeView.Timestamp = cv.Timestamp
 			}
 		}
 		u.t.Modules = append(u.t.Modules, mod)

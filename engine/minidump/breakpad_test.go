@@ -178,9 +178,12 @@ func checkModulesAgainstBreakpad(t *testing.T, f *File, recs []bpRecord) {
 				t.Errorf("%sno CodeView record: %v", p, g.CodeViewErr)
 				continue
 			}
-			eqs(t, p+"cv guid", g.CodeView.GUID.String(), w.Fields["(cv_record).signature"])
+			// breakpad prints the GUID in lower case, WinDbg (and our String) in upper case.
+			if got, want := g.CodeView.GUID.String(), w.Fields["(cv_record).signature"]; !strings.EqualFold(got, want) {
+				t.Errorf("%scv guid = %q, breakpad says %q", p, got, want)
+			}
 			eq(t, p+"cv age", uint64(g.CodeView.Age), w.num(t, "(cv_record).age"))
-			eqs(t, p+"pdb_file_name", g.CodeView.PdbFileName, w.str(t, "(cv_record).pdb_file_name"))
+			eqs(t, p+"pdb_file_name", g.CodeView.PDBName, w.str(t, "(cv_record).pdb_file_name"))
 		}
 	}
 }

@@ -242,7 +242,7 @@ func TestHandmadeSeeds(t *testing.T) {
 		t.Fatalf("errors: %v", errs)
 	}
 	mods, _ := f.Modules()
-	if len(mods) != 1 || mods[0].Name != `c:\test_app.exe` || mods[0].CodeView == nil || mods[0].CodeView.PdbFileName != "test_app.pdb" {
+	if len(mods) != 1 || mods[0].Name != `c:\test_app.exe` || mods[0].CodeView == nil || mods[0].CodeView.PDBName != "test_app.pdb" {
 		t.Errorf("modules %+v", mods)
 	}
 	names, _ := f.ThreadNames()

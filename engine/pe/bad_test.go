@@ -161,13 +161,13 @@ func TestBadDebugDirectory(t *testing.T) {
 		data := append(entry(DebugTypeCodeView, 24, 0x1020), make([]byte, 4)...)
 		data = append(data, "XXXX"...)
 		_, err := build(28, data).CodeView()
-		wantErr(t, err, "CodeView record at RVA 0x1020", "unknown signature 0x58585858")
+		wantErr(t, err, "CodeView record at RVA 0x1020", "unknown CodeView signature 0x58585858")
 	})
 	t.Run("truncated RSDS", func(t *testing.T) {
 		data := append(entry(DebugTypeCodeView, 8, 0x1020), make([]byte, 4)...)
 		data = append(data, "RSDS\x01\x02\x03\x04"...)
 		_, err := build(28, data).CodeView()
-		wantErr(t, err, "CodeView record at RVA 0x1028", "truncated")
+		wantErr(t, err, "CodeView record at RVA 0x1020", "truncated RSDS record (need 24 bytes, have 8)")
 	})
 	t.Run("NB10", func(t *testing.T) {
 		// FORMATS.md §4.3: 'NB10', Offset @4, Signature @8, Age @0xC, name @0x10.

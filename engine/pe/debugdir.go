@@ -1,10 +1,9 @@
 package pe
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
-	"strings"
+
+	"wdbg/engine/winfmt"
 )
 
 // Debug directory entry types (PE Format, "Debug Type").
@@ -121,58 +120,17 @@ func (f *File) DebugData(e DebugEntry) ([]byte, error) {
 
 // CodeView signatures as little-endian u32s (FORMATS.md §4.3).
 const (
-	CvSignatureRSDS = 0x53445352 // 'RSDS', PDB 7.0
-	CvSignatureNB10 = 0x3031424e // 'NB10', PDB 2.0
+	CvSignatureRSDS = winfmt.CvSignatureRSDS // 'RSDS', PDB 7.0
+	CvSignatureNB10 = winfmt.CvSignatureNB10 // 'NB10', PDB 2.0
 )
 
-// GUID is a Windows GUID as its fields (Data1..Data3 stored little-endian, Data4 in order).
-type GUID struct {
-	Data1 uint32
-	Data2 uint16
-	Data3 uint16
-	Data4 [8]byte
-}
-
-// String is the registry form in upper case: 3249D99D-0C40-4931-8610-F4E4FB0B6936.
-func (g GUID) String() string {
-	return fmt.Sprintf("%08X-%04X-%04X-%X-%X", g.Data1, g.Data2, g.Data3, g.Data4[:2], g.Data4[2:])
-}
-
-// Bytes gives the 16 bytes as stored in the file.
-func (g GUID) Bytes() [16]byte {
-	var b [16]byte
-	binary.LittleEndian.PutUint32(b[0:], g.Data1)
-	binary.LittleEndian.PutUint16(b[4:], g.Data2)
-	binary.LittleEndian.PutUint16(b[6:], g.Data3)
-	copy(b[8:], g.Data4[:])
-	return b
-}
+// GUID is a Windows GUID; its String is upper case.
+type GUID = winfmt.GUID
 
 // CodeView is the CodeView record of the debug directory: which PDB holds the image's symbols
-// (FORMATS.md §4.3; the same bytes as a minidump module's CvRecord).
-type CodeView struct {
-	Signature uint32 // CvSignatureRSDS or CvSignatureNB10
-	GUID      GUID   // RSDS only
-	Timestamp uint32 // NB10 only: the PDB's signature (a time stamp)
-	Age       uint32
-	PDBName   string // as stored, e.g. C:\build\foo.pdb or just foo.pdb
-}
-
-// StoreKey is the PDB's directory name in a symbol store: the GUID as 32 upper-case hex digits
-// (NB10: the 8-digit time stamp) followed by the age in hex without leading zeros
-// (FORMATS.md §7.6).
-func (cv *CodeView) StoreKey() string {
-	if cv.Signature == CvSignatureNB10 {
-		return fmt.Sprintf("%08X%x", cv.Timestamp, cv.Age)
-	}
-	g := cv.GUID
-	return fmt.Sprintf("%08X%04X%04X%X%X", g.Data1, g.Data2, g.Data3, g.Data4[:], cv.Age)
-}
-
-// PDBFileName is the file part of PDBName (after the last '\' or '/').
-func (cv *CodeView) PDBFileName() string {
-	return cv.PDBName[strings.LastIndexAny(cv.PDBName, `\/`)+1:]
-}
+// (FORMATS.md §4.3; the same bytes as a minidump module's CvRecord), with StoreKey and
+// PDBFileName for the symbol store.
+type CodeView = winfmt.CodeView
 
 // ImageStoreKey is the image's directory name in a symbol store: TimeDateStamp as 8 upper-case
 // hex digits followed by SizeOfImage in hex without leading zeros (FORMATS.md §7.6).
@@ -202,33 +160,13 @@ func (f *File) CodeView() (*CodeView, error) {
 	})
 }
 
-// decodeCodeView decodes an RSDS or NB10 record (FORMATS.md §4.3): 'RSDS', GUID @4, Age @0x14,
-// name @0x18; 'NB10', Offset @4, Signature @8, Age @0xC, name @0x10.
+// decodeCodeView decodes the CodeView record read at rva.
 func (f *File) decodeCodeView(b []byte, rva uint32) (*CodeView, error) {
-	const what = "CodeView record"
-	c := f.newCursor(b, rva, what)
-	cv := &CodeView{Signature: c.u32()}
-	switch cv.Signature {
-	case CvSignatureRSDS:
-		cv.GUID = GUID{Data1: c.u32(), Data2: c.u16(), Data3: c.u16()}
-		copy(cv.GUID.Data4[:], c.take(8))
-		cv.Age = c.u32()
-	case CvSignatureNB10:
-		c.u32() // Offset, always 0
-		cv.Timestamp = c.u32()
-		cv.Age = c.u32()
-	default:
-		if c.err == nil {
-			return nil, f.formatErr(rva, what, "unknown signature %#x (want RSDS or NB10)", cv.Signature)
-		}
+	cv, err := winfmt.ParseCodeView(b)
+	if err != nil {
+		e := f.formatErr(rva, "CodeView record", "")
+		e.Err = err
+		return nil, e
 	}
-	if c.err != nil {
-		return nil, c.err
-	}
-	name := b[c.pos:]
-	if i := bytes.IndexByte(name, 0); i >= 0 {
-		name = name[:i]
-	}
-	cv.PDBName = string(name)
 	return cv, nil
 }

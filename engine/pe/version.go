@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf16"
+
+	"wdbg/engine/winfmt"
 )
 
 // VersionInfo is an image's version resource (VS_VERSIONINFO): the fixed part and the
@@ -16,35 +18,11 @@ type VersionInfo struct {
 }
 
 // FixedFileInfo is VS_FIXEDFILEINFO (52 bytes; FORMATS.md §4.3 lists the same struct in a
-// minidump module record).
-type FixedFileInfo struct {
-	Signature        uint32 // 0xFEEF04BD
-	StrucVersion     uint32
-	FileVersionMS    uint32
-	FileVersionLS    uint32
-	ProductVersionMS uint32
-	ProductVersionLS uint32
-	FileFlagsMask    uint32
-	FileFlags        uint32
-	FileOS           uint32
-	FileType         uint32
-	FileSubtype      uint32
-	FileDateMS       uint32
-	FileDateLS       uint32
-}
+// minidump module record), with FileVersion and ProductVersion helpers.
+type FixedFileInfo = winfmt.FixedFileInfo
 
 // FixedFileInfoSignature is VS_FIXEDFILEINFO.dwSignature.
-const FixedFileInfoSignature = 0xfeef04bd
-
-// FileVersion is major, minor, build, revision.
-func (v *FixedFileInfo) FileVersion() [4]uint16 {
-	return [4]uint16{uint16(v.FileVersionMS >> 16), uint16(v.FileVersionMS), uint16(v.FileVersionLS >> 16), uint16(v.FileVersionLS)}
-}
-
-// ProductVersion is major, minor, build, revision.
-func (v *FixedFileInfo) ProductVersion() [4]uint16 {
-	return [4]uint16{uint16(v.ProductVersionMS >> 16), uint16(v.ProductVersionMS), uint16(v.ProductVersionLS >> 16), uint16(v.ProductVersionLS)}
-}
+const FixedFileInfoSignature = winfmt.FixedFileInfoSignature
 
 // StringTable is one language's strings: Key is 8 hex digits, language then code page
 // ("040904B0").
@@ -181,12 +159,8 @@ func (f *File) decodeVersionInfo(b []byte, rva uint32) (*VersionInfo, error) {
 		return nil, f.formatErr(rva, what, "key %q (want \"VS_VERSION_INFO\")", root.key)
 	}
 	v := &VersionInfo{}
-	if len(root.value) >= 52 && binary.LittleEndian.Uint32(root.value) == FixedFileInfoSignature {
-		var w [13]uint32
-		for i := range w {
-			w[i] = binary.LittleEndian.Uint32(root.value[4*i:])
-		}
-		v.Fixed = &FixedFileInfo{w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12]}
+	if fixed := winfmt.DecodeFixedFileInfo(root.value); fixed.Valid() {
+		v.Fixed = &fixed
 	}
 	count := 0
 	err = f.eachChild(b, root, rva, func(info versionBlock) error {

@@ -26,10 +26,8 @@ type Frame struct {
 
 // Walker walks stacks of one target; it caches each module's unwind data.
 type Walker struct {
-	target *engine.Target
-	syms   *symbols.Resolver
-
-	mu      sync.Mutex
+	target  *engine.Target
+	syms    *symbols.Resolver
 	modules []unwind.Module
 }
 
