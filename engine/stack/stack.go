@@ -1,7 +1,7 @@
 // Package stack walks a thread's stack in a target: it hands the unwinders of engine/unwind the
-// unwind data each module has (x64/ARM64 function tables from the image in the dump or on disk;
-// x86 FPO and frame data from the PDB or Breakpad STACK WIN records) and names every frame with
-// engine/symbols. It never prints.
+// unwind data each module has (x64/ARM64 function tables from the image in the dump or on disk,
+// and Breakpad STACK CFI rows for modules whose image is missing; x86 FPO and frame data from the
+// PDB or Breakpad STACK WIN records) and names every frame with engine/symbols. It never prints.
 package stack
 
 import (
@@ -38,7 +38,7 @@ func NewWalker(t *engine.Target, r *symbols.Resolver) *Walker {
 		m := &t.Modules[i]
 		src := &lazySource{walker: w, index: i}
 		w.modules = append(w.modules, unwind.Module{Base: m.Base, Size: uint64(m.Size), Name: m.Name,
-			Unwind: src, X86: src})
+			Unwind: src, X86: src, CFI: src})
 	}
 	return w
 }
@@ -124,6 +124,41 @@ func (s *lazySource) RuntimeFunction(rva uint32) (unwind.RuntimeFunction, bool) 
 		return unwind.RuntimeFunction{}, false
 	}
 	return s.table.RuntimeFunction(rva)
+}
+
+// HasFunctionTable implements unwind.TableProber: without an image (or with an image whose
+// .pdata could not be read) the walker must not take every address for a leaf function, and
+// goes on to the module's CFI.
+func (s *lazySource) HasFunctionTable() bool {
+	s.load()
+	return s.table != nil && s.table.Len() > 0
+}
+
+// CFIRow implements unwind.CFISource from the module's Breakpad .sym file.
+func (s *lazySource) CFIRow(rva uint32) (unwind.CFIRow, bool) {
+	s.load()
+	return SymCFI{s.sym}.CFIRow(rva)
+}
+
+// SymCFI adapts a Breakpad symbol file's STACK CFI records to unwind.CFISource; a nil File has
+// no rows.
+type SymCFI struct{ File *breakpadsym.File }
+
+// CFIRow implements unwind.CFISource with breakpadsym.File.CFIAt.
+func (c SymCFI) CFIRow(rva uint32) (unwind.CFIRow, bool) {
+	if c.File == nil {
+		return unwind.CFIRow{}, false
+	}
+	row, ok := c.File.CFIAt(uint64(rva))
+	if !ok || row.Addr > 0xFFFFFFFF {
+		return unwind.CFIRow{}, false
+	}
+	out := unwind.CFIRow{Start: uint32(row.Addr), Size: uint32(min(row.Size, 0xFFFFFFFF)),
+		Rules: make([]unwind.CFIRule, len(row.Rules))}
+	for i, r := range row.Rules {
+		out.Rules[i] = unwind.CFIRule{Register: r.Register, Expr: r.Expr}
+	}
+	return out, true
 }
 
 // ReadRVA implements unwind.UnwindSource.

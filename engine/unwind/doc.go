@@ -9,17 +9,21 @@
 //   - ARM64 (arm64_*.go): packed .pdata words and .xdata records ("ARM64 exception
 //     handling"), with prolog/epilog scopes, save_next, chained (flag 3) entries, PAC stripping
 //     and the custom trap/machine/context frames.
+//   - Breakpad STACK CFI rows (cfi.go), for x64 and ARM64 modules whose image, and so whose
+//     .pdata, is missing but whose .sym file is at hand: consulted after the function table and
+//     before the frame pointer and the scan.
 //   - x86 (x86_unwind.go): FPO_DATA and FRAMEDATA records (or breakpad STACK WIN lines, which
 //     carry the same fields) with a bounded postfix evaluator for their program strings; the
 //     EBP chain; a stack scan as the last resort.
 //
 // The package reads no files and knows no PE or PDB layout beyond the unwind records: the caller
-// supplies each module's function table (UnwindSource, see NewFunctionTable) and x86 frame
-// records (X86FrameInfo), so that the PE, PDB and breakpad readers stay independent of it.
+// supplies each module's function table (UnwindSource, see NewFunctionTable), x86 frame records
+// (X86FrameInfo) and CFI rows (CFISource), so that the PE, PDB and breakpad readers stay
+// independent of it. One postfix evaluator (postfix.go) serves FRAMEDATA programs and CFI rules.
 //
 // Nothing read from a dump is trusted. Every read is bounds-checked, chains and loops are
 // bounded, a program string may run a fixed number of steps, and a walk stops at MaxFrames, at a
 // repeated frame, when the stack pointer stops growing or when the context is cancelled. Each
-// Frame carries its Trust (context, unwind info, frame pointer, FPO, scan) and a Note when the
+// Frame carries its Trust (context, unwind info, cfi, FPO, frame pointer, scan) and a Note when the
 // walker had to guess, so that callers such as !analyze can weigh the frames.
 package unwind

@@ -80,13 +80,22 @@ type X86FrameInfo interface {
 	X86Frame(rva uint32) (X86Frame, bool)
 }
 
-// Module is one loaded image as the walker sees it. Unwind and X86 are nil when the module's
-// unwind data or frame records are not available.
+// TableProber may be implemented by an UnwindSource that finds its function table lazily and can
+// turn out to have none (the image is neither in the dump nor on the image path). Without a
+// table, a missing entry does not prove a leaf function, so the walker goes on to the module's
+// CFI instead.
+type TableProber interface {
+	HasFunctionTable() bool
+}
+
+// Module is one loaded image as the walker sees it. Unwind, X86 and CFI are nil when the
+// module's unwind data, frame records or call frame information are not available.
 type Module struct {
 	Base, Size uint64
 	Name       string
 	Unwind     UnwindSource // x64 / ARM64 function table and image bytes
 	X86        X86FrameInfo // x86 FPO / FRAMEDATA / STACK WIN records
+	CFI        CFISource    // x64 / ARM64 Breakpad STACK CFI rows, tried after the function table
 }
 
 func (m *Module) contains(addr uint64) bool { return addr >= m.Base && addr-m.Base < m.Size }
@@ -99,6 +108,7 @@ const (
 	TrustNone         Trust = iota
 	TrustContext            // the thread's (or exception's) register context: frame 0
 	TrustUnwindInfo         // x64/ARM64 unwind data (.pdata/.xdata), the "CFI" of Windows images
+	TrustCFI                // call frame information: Breakpad STACK CFI rows from a .sym file
 	TrustFPO                // x86 FPO_DATA / FRAMEDATA / STACK WIN record
 	TrustFramePointer       // EBP / RBP / x29 chain
 	TrustScan               // a stack scan found a plausible return address
@@ -110,6 +120,8 @@ func (t Trust) String() string {
 		return "context"
 	case TrustUnwindInfo:
 		return "unwind info"
+	case TrustCFI:
+		return "cfi"
 	case TrustFPO:
 		return "FPO"
 	case TrustFramePointer:

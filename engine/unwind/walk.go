@@ -164,9 +164,9 @@ func (w *walker) step(callee, calleeOfCallee *Frame) (*candidate, string) {
 	var methods []method
 	switch w.arch {
 	case cpu.ArchAMD64:
-		methods = []method{w.unwindInfo, w.leafGuessX64, w.scanMethod}
+		methods = []method{w.unwindInfo, w.cfi, w.leafGuessX64, w.scanMethod}
 	case cpu.ArchARM64:
-		methods = []method{w.unwindInfo, w.framePointerARM64, w.scanMethod}
+		methods = []method{w.unwindInfo, w.cfi, w.framePointerARM64, w.scanMethod}
 	case cpu.ArchX86:
 		methods = []method{w.frameRecordX86, w.framePointerX86, w.scanMethod}
 	}
@@ -220,7 +220,7 @@ func (w *walker) implausible(callee *Frame, c *candidate) string {
 	if c.machineFrame == 0 && sp <= callee.StackPointer {
 		return fmt.Sprintf("stack pointer %#x does not grow past %#x", sp, callee.StackPointer)
 	}
-	if len(w.mods) > 0 && w.moduleIndex(ip) < 0 && c.trust != TrustUnwindInfo && c.trust != TrustFPO {
+	if len(w.mods) > 0 && w.moduleIndex(ip) < 0 && c.trust != TrustUnwindInfo && c.trust != TrustCFI && c.trust != TrustFPO {
 		return fmt.Sprintf("return address %#x is in no module", ip)
 	}
 	return ""

@@ -11,14 +11,15 @@ import (
 // in x86_unwind.go.
 
 // unwindInfo unwinds x64 and ARM64 frames with the module's function table; a module with a
-// table but no entry for the address holds a leaf function.
+// table but no entry for the address holds a leaf function. It comes before the module's CFI
+// (cfi.go), which the walker tries when there is no table or its unwind data fails.
 func (w *walker) unwindInfo(callee, _ *Frame) (*candidate, error) {
 	lookup := callee.InstructionPointer
 	if !callee.Interrupted && lookup > 0 {
 		lookup-- // the call instruction, not the instruction after it
 	}
 	m := w.module(lookup)
-	if m == nil || m.Unwind == nil {
+	if m == nil || !hasTable(m) {
 		return nil, nil
 	}
 	var st unwindStep
@@ -42,6 +43,18 @@ func (w *walker) unwindInfo(callee, _ *Frame) (*candidate, error) {
 		machineFrame:  st.machineFrame,
 		interrupted:   st.interrupted,
 	}, nil
+}
+
+// hasTable reports whether the module has a function table to consult: an UnwindSource that
+// can say it found none (TableProber) leaves the frame to the module's CFI.
+func hasTable(m *Module) bool {
+	if m.Unwind == nil {
+		return false
+	}
+	if p, ok := m.Unwind.(TableProber); ok {
+		return p.HasFunctionTable()
+	}
+	return true
 }
 
 // leaf unwinds a function that has no unwind data: its return address is at [rsp] on x64 and in
@@ -86,7 +99,7 @@ func (w *walker) leafGuessX64(callee, _ *Frame) (*candidate, error) {
 	if !callee.Interrupted {
 		return nil, nil
 	}
-	if m := w.module(callee.InstructionPointer); m != nil && m.Unwind != nil {
+	if m := w.module(callee.InstructionPointer); m != nil && hasTable(m) {
 		return nil, nil // the unwind data has already been consulted
 	}
 	c, err := w.leaf(callee, false)
