@@ -19,11 +19,11 @@ var stackCommands = []*Command{
 		Usage:   "k[b|v|p|P][c][n][f][L] [FrameCount]",
 		Summary: "show the current thread's stack",
 		Help: "Walks the stack of the current register context (the thread's, or the one .ecxr/.cxr set) with the " +
-			"modules' unwind data (x64/ARM64 function tables, x86 FPO and frame data), frame pointers, and a scan " +
-			"as the last resort, flagged with a warning. Options: b the first stack arguments (4 on x64, 3 on x86); " +
-			"v like b plus FPO notes on x86 and each frame's provenance; c call sites only; f frame sizes; L no " +
-			"source lines; n frame numbers (always shown). p/P print like k until typed parameters are available. " +
-			"FrameCount (hex) limits the frames; the default is 0x100.",
+			"modules' unwind data (x64/ARM64 function tables or Breakpad CFI, x86 FPO and frame data), frame " +
+			"pointers, and a scan as the last resort, flagged with a warning. Options: b the first stack arguments " +
+			"(4 on x64, 3 on x86); v like b plus FPO notes on x86; p each function's typed parameters with their " +
+			"values (needs private PDB symbols), P the same one per line; c call sites only; f frame sizes; L no " +
+			"source lines; n frame numbers (always shown). FrameCount (hex) limits the frames; the default is 0x100.",
 		Run: runK,
 	},
 	{
@@ -40,6 +40,7 @@ const defaultFrameCount = 0x100
 
 type kOptions struct {
 	args, verbose, clean, distances, noLines bool
+	params, paramsPerLine                    bool // kp, kP
 	count                                    int
 }
 
@@ -70,6 +71,10 @@ func parseK(args string) (kOptions, error) {
 				o.distances = true
 			case 'L':
 				o.noLines = true
+			case 'p':
+				o.params = true
+			case 'P':
+				o.params, o.paramsPerLine = true, true
 			}
 		}
 	}
@@ -117,25 +122,31 @@ func runK(ctx context.Context, s *Session, args string) (Result, error) {
 		r.Note = "  *** Stack trace for last set context - .thread/.cxr resets it"
 	}
 	for i, f := range frames {
-		r.Frames = append(r.Frames, newStackFrame(i, f, frames, o))
+		sf := newStackFrame(i, f, frames, o)
+		if o.params {
+			sf.Params, sf.hasParams = s.frameParams(ctx, f)
+		}
+		r.Frames = append(r.Frames, sf)
 	}
 	return r, ctx.Err()
 }
 
 // stackFrame is one row of k output; JSON carries the provenance as well.
 type stackFrame struct {
-	Number        int      `json:"number"`
-	ChildSP       string   `json:"child_sp"`
-	FramePointer  string   `json:"frame_pointer,omitempty"`
-	ReturnAddress string   `json:"return_address"`
-	Instruction   string   `json:"instruction_pointer"`
-	Args          []string `json:"args,omitempty"`
-	CallSite      string   `json:"call_site"`
-	File          string   `json:"file,omitempty"`
-	Line          int      `json:"line,omitempty"`
-	Trust         string   `json:"trust"`
-	Note          string   `json:"note,omitempty"`
-	Stop          string   `json:"stop,omitempty"`
+	Number        int          `json:"number"`
+	ChildSP       string       `json:"child_sp"`
+	FramePointer  string       `json:"frame_pointer,omitempty"`
+	ReturnAddress string       `json:"return_address"`
+	Instruction   string       `json:"instruction_pointer"`
+	Args          []string     `json:"args,omitempty"`
+	CallSite      string       `json:"call_site"`
+	File          string       `json:"file,omitempty"`
+	Line          int          `json:"line,omitempty"`
+	Trust         string       `json:"trust"`
+	Note          string       `json:"note,omitempty"`
+	Stop          string       `json:"stop,omitempty"`
+	Params        []frameParam `json:"params,omitempty"`
+	hasParams     bool
 	frame         stack.Frame
 	distance      uint64
 	inModule      bool
@@ -254,6 +265,9 @@ func (r *stackResult) callSite(f stackFrame) string {
 	site := f.CallSite
 	if !f.inModule {
 		site = "0x" + FormatAddr(f.frame.InstructionPointer, r.ptr)
+	}
+	if f.hasParams {
+		site = withParams(site, f.Params, r.opts.paramsPerLine)
 	}
 	if f.File != "" && !r.opts.noLines && !r.opts.clean {
 		site += fmt.Sprintf(" [%s @ %d]", f.File, f.Line)

@@ -34,6 +34,8 @@ type File struct {
 	lines     lazy[[]lineEntry]
 	fpo       lazy[[]FPOData]
 	frameData lazy[[]FrameData]
+	types     lazy[*typeStream] // TPI (tpi.go)
+	ids       lazy[*typeStream] // IPI
 
 	modMu   sync.Mutex
 	modules map[int]*lazy[*moduleData] // per module index, created on first use

@@ -33,3 +33,74 @@ basic="--summary --section-headers --publics --fpo --modules"
 capture crash symbolic/crash.pdb $basic
 capture amdppm test-pdb-repository/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb $basic
 capture sigsegv lldb/sigsegv.pdb $basic --section-contribs
+
+# Types and variables (tpi_test.go, params_test.go). The type dumps are long, so each is cut to
+# what the tests compare, by whole records:
+#   NAME.typenames.txt  every argument of every LF_ARGLIST: the type index and LLVM's full name
+#   NAME.udts.txt       every class, structure, union and enum record, joined to one line
+#   NAME.fields.txt     the field lists of the named types (their definitions')
+#   NAME.records.txt    the records of the given kinds, one line each, type names left out
+#   NAME.vars.txt       the symbol records of the named procedures, S_*PROC32 to its S_END
+types() { # name relative-path "type|names" "procedure|names" "LEAF|KINDS" [no-udts]
+	local name=$1 pdb=$fixtures/$2 udts=$3 procs=$4 kinds=$5 dump
+	dump=$(mktemp)
+	"$pdbutil" dump -types "$pdb" >"$dump"
+	{
+		echo "# llvm-pdbutil dump -types $2 | LF_ARGLIST arguments, sorted, unique"
+		awk '/^ *0x[0-9A-F]+ \| LF_/ { inargs = /\| LF_ARGLIST/; next }
+			inargs && /^ *0x[0-9A-F]+( \(.*\))?: `/ { sub(/^ */, ""); print }' "$dump" | LC_ALL=C sort -u
+	} >"$here/$name.typenames.txt"
+	if [ -z "${6:-}" ]; then {
+		echo "# llvm-pdbutil dump -types $2 | class, structure, union and enum records, one line each (unique names left out)"
+		awk 'function flush() { if (rec != "") print rec; rec = "" }
+			/^ *0x[0-9A-F]+ \| LF_/ { flush(); if (/\| LF_(STRUCTURE|CLASS|UNION|ENUM|INTERFACE) /) { sub(/^ */, ""); sub(/ \[size = [0-9]+\]/, ""); rec = $0 }; next }
+			rec != "" && !/^ *unique name: / { sub(/^ */, ""); sub(/^vtable: <no type>, base list: <no type>, /, ""); rec = rec " | " $0 }
+			END { flush() }' "$dump"
+	} >"$here/$name.udts.txt"; fi
+	{
+		echo "# llvm-pdbutil dump -types $2 | field lists of: $udts"
+		awk -v names="$udts" '
+			BEGIN { n = split(names, a, "|"); for (i = 1; i <= n; i++) want["`" a[i] "`"] = 1 }
+			FNR == NR {
+				if (/^ *0x[0-9A-F]+ \| LF_/) { cur = ""; if (match($0, /`.*`$/) && substr($0, RSTART, RLENGTH) in want) cur = 1; next }
+				if (cur && /field list: 0x/ && !/forward ref/) { match($0, /field list: 0x[0-9A-F]+/); fl[substr($0, RSTART + 12, RLENGTH - 12)] = 1 }
+				next
+			}
+			/^ *0x[0-9A-F]+ \| LF_/ { printing = ($1 in fl) }
+			printing { print }' "$dump" "$dump"
+	} >"$here/$name.fields.txt"
+	{
+		echo "# llvm-pdbutil dump -types $2 | LF_($kinds) records, one line each, (names) left out"
+		awk -v kinds="^LF_($kinds)\$" 'function flush() { if (rec != "") { while (gsub(/ \([^()]*\)/, "", rec)); print rec }; rec = "" }
+			/^ *0x[0-9A-F]+ \| LF_/ { flush(); if ($3 ~ kinds) { sub(/^ */, ""); sub(/ \[size = [0-9]+\]/, ""); rec = $0 }; next }
+			rec != "" { sub(/^ */, ""); rec = rec " | " $0 }
+			END { flush() }' "$dump"
+	} >"$here/$name.records.txt"
+	rm -f "$dump"
+	if [ -n "$procs" ]; then {
+		echo "# llvm-pdbutil dump -symbols $2 | procedures: $procs"
+		"$pdbutil" dump -symbols "$pdb" | awk -v names="$procs" '
+			BEGIN { n = split(names, a, "|"); for (i = 1; i <= n; i++) want["`" a[i] "`"] = 1 }
+			printing && /^ *[0-9]+ \| S_/ && $1 == endoff { print; printing = 0; next }
+			printing { print; next }
+			/^ *[0-9]+ \| S_[GL]PROC32 / && match($0, /`.*`$/) {
+				nm = substr($0, RSTART, RLENGTH)
+				if (nm in want && !(nm in done)) {
+					done[nm] = 1; printing = 1; print
+					getline; print
+					match($0, /end = [0-9]+/); endoff = substr($0, RSTART + 6, RLENGTH - 6)
+				}
+			}'
+	} >"$here/$name.vars.txt"; fi
+}
+
+types wow64 kdlibcpp/targetapp_stacktest_wow64/targetapp.pdb \
+	"stackTestClass|structTest|structWithBits|structWithSignBits|structWithArray|structWithEnum|structWithNested|unionTest|classChild|virtualChild|enumType|listStruct|_PROCESS_INFORMATION|_STARTUPINFOW|EHExceptionRecord" \
+	"stackTestClass::stackMethod|stackTestRun1|stackTestRun2|stackTestRun|classChild::overloadMethod|sleepThread" \
+	"BITFIELD|ARRAY|MODIFIER"
+types allreg kdlibcpp/targetapp_test_cv_allreg_amd64/targetapp.pdb \
+	"stackTestClass|structWithBits|classChild|virtualChild|_STARTUPINFOW" \
+	"test_cv_allreg_amd64|test_cv_allreg|stackTestRun1|startChildProcess|capture_previous_context|__security_init_cookie" "BITFIELD|ARRAY" no-udts
+types amdppm test-pdb-repository/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb \
+	"_DEVICE_OBJECT|_DRIVER_OBJECT|_IRP|_KUSER_SHARED_DATA|_LIST_ENTRY|_UNICODE_STRING|_LARGE_INTEGER|_KDPC|_DISPATCHER_HEADER|_IO_STACK_LOCATION" \
+	"" "BITFIELD|ARRAY|MODIFIER|POINTER|PROCEDURE"
