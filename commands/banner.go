@@ -11,14 +11,24 @@ import (
 
 // BannerResult is what wdbg prints on opening a dump (WINDBG-SPEC §2.2), after its own product line.
 type BannerResult struct {
-	Path       string      `json:"path"`
-	KindText   string      `json:"kind"`
-	Comments   []string    `json:"comments,omitempty"`
-	SymbolPath string      `json:"symbol_path"`
-	ImagePath  string      `json:"image_path"`
-	System     systemBlock `json:"system"`
-	Notes      []string    `json:"notes,omitempty"`
-	Event      *eventLine  `json:"event,omitempty"`
+	Path       string        `json:"path"`
+	KindText   string        `json:"kind"`
+	Comments   []string      `json:"comments,omitempty"`
+	SymbolPath string        `json:"symbol_path"`
+	ImagePath  string        `json:"image_path"`
+	System     systemBlock   `json:"system"`
+	Notes      []string      `json:"notes,omitempty"`
+	Event      *eventLine    `json:"event,omitempty"`
+	Kernel     *kernelBanner `json:"kernel,omitempty"`
+}
+
+// kernelBanner holds the kernel lines of the banner (WINDBG-SPEC §2.2 items 11, 16).
+type kernelBanner struct {
+	MachineName        string `json:"machine_name"`
+	KernelBase         string `json:"kernel_base"`
+	PsLoadedModuleList string `json:"ps_loaded_module_list"`
+	BugCheck           string `json:"bugcheck"`
+	base, list         uint64
 }
 
 // eventLine is `(4b04.3da0): Access violation - code c0000005 (first/second chance not available)`.
@@ -64,6 +74,11 @@ func Banner(t *engine.Target, symPath, imagePath string) *BannerResult {
 		System:     newSystemBlock(t),
 		Notes:      t.Notes,
 	}
+	if k := t.Kernel; k != nil {
+		b.Kernel = &kernelBanner{MachineName: k.MachineName, KernelBase: hexString(k.KernelBase),
+			PsLoadedModuleList: hexString(k.PsLoadedModuleList), BugCheck: bugCheckLine(k.BugCheck),
+			base: k.KernelBase, list: k.PsLoadedModuleList}
+	}
 	if x := t.Exception; x != nil && !t.Kind.IsKernel() {
 		b.Event = &eventLine{ProcessID: t.Process.ID, ThreadID: x.ThreadID, Code: x.Code, Text: ntstatus.EventText(x.Code)}
 	}
@@ -90,7 +105,15 @@ func (b *BannerResult) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&s, "Executable search path is: %s\n", b.ImagePath)
 	b.System.writeIdentity(&s)
+	if k := b.Kernel; k != nil {
+		fmt.Fprintf(&s, "Machine Name:%s\n", k.MachineName)
+		fmt.Fprintf(&s, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n", FormatAddr(k.base, 8), FormatAddr(k.list, 8))
+	}
 	b.System.writeTimes(&s, false)
+	if k := b.Kernel; k != nil {
+		fmt.Fprintln(&s, k.BugCheck)
+		fmt.Fprintln(&s, "For analysis of this file, run !analyze -v")
+	}
 	if b.Event != nil {
 		fmt.Fprintln(&s, "This dump file has an exception of interest stored in it.")
 		fmt.Fprintln(&s, "The stored exception information can be accessed via .ecxr.")
@@ -98,4 +121,10 @@ func (b *BannerResult) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, s.String())
 	return err
+}
+
+// bugCheckLine is the short form `BugCheck 1000007E, {ffffffffc0000005, fffff8048b58334c, ...}`:
+// the code in upper-case hex, the parameters in minimal lower-case hex (WINDBG-SPEC §1.1).
+func bugCheckLine(b engine.BugCheck) string {
+	return fmt.Sprintf("BugCheck %X, {%x, %x, %x, %x}", b.Code, b.Parameters[0], b.Parameters[1], b.Parameters[2], b.Parameters[3])
 }

@@ -148,6 +148,9 @@ func newSystemBlock(t *engine.Target) systemBlock {
 		SystemUptime: "not available",
 		kernel:       t.Kind.IsKernel(),
 	}
+	if k := t.Kernel; k != nil && k.HasSystemUptime {
+		b.SystemUptime = formatUptime(k.SystemUptime)
+	}
 	if !t.DumpTime.IsZero() {
 		b.DumpTime = t.DumpTime.UTC().Format(time.RFC3339)
 	}

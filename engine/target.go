@@ -53,6 +53,8 @@ type Target struct {
 	Unloaded []UnloadedModule
 	// Exception is the exception of interest, nil when the dump holds none.
 	Exception *Exception
+	// Kernel is what a kernel dump says about the system; nil for user-mode dumps.
+	Kernel *KernelInfo
 
 	Comments   []string
 	Handles    []Handle
@@ -257,4 +259,26 @@ type StreamInfo struct {
 	Offset uint32 // file offset of the stream
 	Size   uint32
 	Known  bool
+}
+
+// KernelInfo is the identity of a kernel dump: the bug check and where the kernel's lists are.
+type KernelInfo struct {
+	BugCheck            BugCheck
+	KernelBase          uint64
+	PsLoadedModuleList  uint64
+	PsActiveProcessHead uint64
+	KdDebuggerDataBlock uint64
+	DirectoryTableBase  uint64
+	MachineName         string
+	// Processor is the processor that bug-checked (the prompt's N in `N: kd>`).
+	Processor int
+	// SystemUptime is how long the system had run, when the dump records it.
+	SystemUptime    time.Duration
+	HasSystemUptime bool
+}
+
+// BugCheck is a stop code and its four parameters.
+type BugCheck struct {
+	Code       uint32
+	Parameters [4]uint64
 }
