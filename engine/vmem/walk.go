@@ -1,0 +1,126 @@
+package vmem
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// paging describes one paging mode: its levels from the top table down and how to read an
+// entry. The walk below is the same for every mode.
+type paging struct {
+	name      string
+	levels    []level
+	entrySize int // 4 or 8 bytes
+	// split checks va for this mode and says which root (0 or 1) maps it.
+	split func(va uint64) (root int, reason string)
+	// decode interprets the entry read at level i.
+	decode func(i int, l level, e uint64) decoded
+}
+
+// level is one table of the walk: its index is VA bits [shift+bits-1 : shift].
+type level struct {
+	name  string
+	shift uint
+	bits  uint
+}
+
+func (l level) index(va uint64) uint64 { return va >> l.shift & (1<<l.bits - 1) }
+
+// decoded is what one entry leads to.
+type decoded struct {
+	state  EntryState
+	next   uint64 // physical address of the next table, or of the page's first byte
+	size   uint64 // page size when the entry maps a page (leaf); 0 for a table
+	reason string // why the walk stops (when state is not Valid or Transition)
+}
+
+func tableAt(pa uint64, state EntryState) decoded { return decoded{state: state, next: pa} }
+func pageAt(pa, size uint64, state EntryState) decoded {
+	return decoded{state: state, next: pa, size: size}
+}
+func stop(state EntryState, reason string) decoded { return decoded{state: state, reason: reason} }
+
+// walk translates va through every level (a fixed count: a loop in the tables cannot make it
+// run longer) and records the entries in steps when asked.
+func (t *Translator) walk(va uint64, steps *[]Step) (Walk, error) {
+	w := Walk{VA: va}
+	root, reason := t.mode.split(va)
+	if reason != "" {
+		return w, &TranslationError{VA: va, State: StateBadAddress, Reason: reason}
+	}
+	table := t.roots[root]
+	if root == 1 && table == 0 {
+		return w, &TranslationError{VA: va, State: StateBadAddress, Reason: "no TTBR1 (kernel half) root was given"}
+	}
+	for i, l := range t.mode.levels {
+		entryAddr := table + l.index(va)*uint64(t.mode.entrySize)
+		e, err := t.readEntry(entryAddr)
+		if err != nil {
+			return w, &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, State: StateUnreadable,
+				Reason: "page table not in the dump", Err: err}
+		}
+		d := t.mode.decode(i, l, e)
+		if steps != nil {
+			*steps = append(*steps, Step{Level: l.name, EntryAddr: entryAddr, Entry: e, State: d.state})
+		}
+		if d.state != StateValid && d.state != StateTransition {
+			return w, &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, Entry: e, State: d.state, Reason: d.reason}
+		}
+		if d.size != 0 {
+			w.leafTable = table
+			w.PageSize = d.size
+			w.PA = d.next + va&(d.size-1)
+			return w, nil
+		}
+		if i == len(t.mode.levels)-1 {
+			// decode never returns a table at the last level; guard the invariant anyway.
+			return w, &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, Entry: e, State: StateInvalid,
+				Reason: "last level does not map a page"}
+		}
+		table = d.next
+	}
+	return w, &TranslationError{VA: va, State: StateBadAddress, Reason: "paging mode has no levels"}
+}
+
+func (t *Translator) readEntry(pa uint64) (uint64, error) {
+	var b [8]byte
+	n, err := t.phys.ReadPhysical(b[:t.mode.entrySize], pa)
+	if n < t.mode.entrySize {
+		if err == nil {
+			err = fmt.Errorf("short read of %d bytes", n)
+		}
+		return 0, err
+	}
+	if t.mode.entrySize == 4 {
+		return uint64(binary.LittleEndian.Uint32(b[:4])), nil
+	}
+	return binary.LittleEndian.Uint64(b[:]), nil
+}
+
+// ReadAt reads virtual memory at va into p (engine.Memory semantics): it stops at the first
+// byte whose page does not translate or is not in the dump, returning the count read and a
+// *TranslationError or *ReadError naming that byte's address (see FailedVA).
+func (t *Translator) ReadAt(p []byte, va uint64) (int, error) {
+	done := 0
+	for done < len(p) {
+		cur := va + uint64(done)
+		if done > 0 && cur == 0 {
+			// wrapped past the top of the address space
+			return done, &TranslationError{VA: cur, State: StateBadAddress, Reason: "read runs past the end of the address space"}
+		}
+		pa, size, err := t.Translate(cur)
+		if err != nil {
+			return done, err
+		}
+		chunk := size - cur&(size-1)
+		if rest := uint64(len(p) - done); chunk > rest {
+			chunk = rest
+		}
+		n, err := t.phys.ReadPhysical(p[done:done+int(chunk)], pa)
+		done += n
+		if uint64(n) < chunk {
+			return done, &ReadError{VA: cur + uint64(n), PA: pa + uint64(n), Err: err}
+		}
+	}
+	return done, nil
+}
