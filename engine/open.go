@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"wdbg/engine/kdump"
 	"wdbg/engine/minidump"
 	"wdbg/engine/mmap"
 )
@@ -56,7 +57,11 @@ func NewTarget(r io.ReaderAt, size int64) (*Target, error) {
 		}
 		return newUserTarget(f)
 	case bytes.Equal(sig, []byte("PAGEDU64")), bytes.Equal(sig, []byte("PAGEDUMP")):
-		return nil, fmt.Errorf("%w: kernel dumps are not supported yet (signature %q at offset 0)", ErrUnsupportedDump, sig)
+		f, err := kdump.NewFile(r, size)
+		if err != nil {
+			return nil, err
+		}
+		return newKernelTarget(f)
 	case bytes.Equal(sig, []byte("USERDU64")), bytes.Equal(sig, []byte("USERDUMP")):
 		return nil, fmt.Errorf("%w: legacy full user dumps are not supported (signature %q at offset 0)", ErrUnsupportedDump, sig)
 	case size == 0:

@@ -33,8 +33,8 @@ func TestOpenSignatures(t *testing.T) {
 		{"empty", nil, ErrNotDump, "not a dump file: the file is empty"},
 		{"pe", []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00"), ErrNotDump, `the bytes at offset 0 are 4d 5a 90 00 03 00 00 00 ("MZ......"), not MDMP, PAGEDUMP or PAGEDU64`},
 		{"short", []byte("MD"), ErrNotDump, `the bytes at offset 0 are 4d 44 ("MD")`},
-		{"kernel64", append([]byte("PAGEDU64"), make([]byte, 100)...), ErrUnsupportedDump, `kernel dumps are not supported yet (signature "PAGEDU64" at offset 0)`},
-		{"kernel32", append([]byte("PAGEDUMP"), make([]byte, 100)...), ErrUnsupportedDump, `kernel dumps are not supported yet (signature "PAGEDUMP" at offset 0)`},
+		{"kernel64", append([]byte("PAGEDU64"), make([]byte, 100)...), nil, "kdump: DUMP_HEADER64 at 0x0: truncated (need 8192 bytes, have 108)"},
+		{"kernel32", append([]byte("PAGEDUMP"), make([]byte, 100)...), nil, "kdump: DUMP_HEADER32 at 0x0: truncated (need 4096 bytes, have 108)"},
 		{"userdump", append([]byte("USERDU64"), make([]byte, 100)...), ErrUnsupportedDump, "legacy full user dumps are not supported"},
 		{"mdmp-header-only", []byte("MDMP\x93\xa7"), nil, "minidump: header at 0x0: truncated (need 32 bytes, have 6)"},
 	}
@@ -66,12 +66,26 @@ func TestOpenSignatures(t *testing.T) {
 	}
 }
 
-// TestOpenKernelFixture: a real kernel triage dump (CATALOG: PAGEDU64) is recognised and
-// refused with the "not supported yet" error.
+// TestOpenKernelFixture: the real kernel triage dump opens as a small kernel dump with the facts
+// CATALOG.md and rizin's ORACLE_NOTES give: x64, 16 processors, build 19041, bug check 0x1000007E,
+// 151 drivers, the stack pointer's memory (TopOfStack 0xffff850429890ee8) readable.
 func TestOpenKernelFixture(t *testing.T) {
-	_, err := Open(userdumpFixture(t, "rizin-testbins/dmp/triage_x64.dmp"))
-	if !errors.Is(err, ErrUnsupportedDump) || !strings.Contains(err.Error(), "kernel dumps are not supported yet") {
-		t.Errorf("Open(triage_x64.dmp) = %v", err)
+	tg, err := Open(userdumpFixture(t, "rizin-testbins/dmp/triage_x64.dmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Close()
+	if tg.Kind != KindKernelSmall || tg.Arch.String() != "x64" || tg.System.NumberOfProcessors != 16 ||
+		tg.System.BuildNumber != 19041 || tg.Kernel == nil || tg.Kernel.BugCheck.Code != 0x1000007E ||
+		len(tg.Modules) != 151 {
+		t.Fatalf("triage_x64.dmp: kind %v arch %v cpus %d build %d kernel %+v modules %d", tg.Kind, tg.Arch,
+			tg.System.NumberOfProcessors, tg.System.BuildNumber, tg.Kernel, len(tg.Modules))
+	}
+	if _, err := ReadU64(tg.Memory, 0xffff850429890ee8); err != nil {
+		t.Errorf("the stack at TopOfStack is not readable: %v", err)
+	}
+	if tg.Kernel.KernelBase != 0xfffff8047ba00000 {
+		t.Errorf("kernel base %#x, want 0xfffff8047ba00000 (ntoskrnl's base in the driver list)", tg.Kernel.KernelBase)
 	}
 }
 

@@ -66,6 +66,11 @@ func (m *moduleSymbols) note(format string, args ...any) {
 // load finds the best source for the module (see the package comment for the order).
 func (m *moduleSymbols) load(ctx context.Context, r *Resolver) {
 	cv := m.module.CodeView
+	if cv == nil {
+		// Kernel triage dumps list drivers without CodeView records: the image's debug
+		// directory names the PDB instead (the image from the dump or a store).
+		cv = r.imageCodeView(ctx, m)
+	}
 	if cv != nil && cv.Signature == "RSDS" {
 		if m.loadPDB(ctx, r, cv) || m.loadBreakpad(ctx, r, cv) {
 			return
@@ -286,4 +291,21 @@ func (m *moduleSymbols) entries() []entry {
 		sort.SliceStable(m.sorted, func(i, j int) bool { return m.sorted[i].rva < m.sorted[j].rva })
 	})
 	return m.sorted
+}
+
+// imageCodeView reads the CodeView (RSDS) record from the module's image, nil when there is none.
+func (r *Resolver) imageCodeView(ctx context.Context, m *moduleSymbols) *engine.CodeView {
+	i, ok := r.moduleIndex(m.module.Base)
+	if !ok {
+		return nil
+	}
+	img := r.Image(ctx, i)
+	if img == nil {
+		return nil
+	}
+	cv, err := img.CodeView()
+	if err != nil || cv == nil || cv.Signature != pe.CvSignatureRSDS {
+		return nil
+	}
+	return &engine.CodeView{Signature: "RSDS", GUID: cv.GUID.Bytes(), Age: cv.Age, PDBName: cv.PDBName}
 }

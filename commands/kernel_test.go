@@ -1,0 +1,60 @@
+package commands
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"wdbg/internal/corpus"
+)
+
+// The kernel triage dump rizin-testbins/dmp/triage_x64.dmp with test-pdb-repository as the symbol
+// path. Oracles: CATALOG.md and rizin-testbins/expected/ORACLE_NOTES.md (151 drivers; bug check
+// 0x1000007E and its parameters; amdppm.sys at fffff8048b580000 size 0x3b000; the fault at
+// fffff8048b58334c is amdppm!WriteIoMemRawEx+0x70), and rizin's output in
+// rizin_test_db_formats_dmp.txt (`dr` registers; backtrace frames 8-10 WriteIoMemRawEx+112,
+// WriteGenAddrEx+107, WriteGenAddrMaybeHiddenEx+24 at sp ffff850429892120, ...2150, ...2180).
+func TestKernelTriageDump(t *testing.T) {
+	s := sessionWithSymbols(t, "rizin-testbins/dmp/triage_x64.dmp", filepath.Join(corpus.Dir(t), "test-pdb-repository"))
+	var banner strings.Builder
+	Banner(s.Target, "", "").WriteText(&banner)
+	for _, want := range []string{
+		"Mini Kernel Dump File: Only registers and stack trace are available\n",
+		"Windows 10 Kernel Version 19041 MP (16 procs) Free x64\n",
+		"PsLoadedModuleList = 0xfffff804`7c62a390\n",
+		"BugCheck 1000007E, {ffffffffc0000005, fffff8048b58334c, ffff850429891ee8, ffff850429891720}\n",
+	} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner.String())
+		}
+	}
+	if n := len(s.Target.Modules); n != 151 {
+		t.Errorf("%d drivers, want 151", n)
+	}
+	if got := run(t, s, "lm m amdppm"); !strings.Contains(got, "fffff804`8b580000 fffff804`8b5bb000   amdppm ") {
+		t.Errorf("lm m amdppm = %q", got)
+	}
+	// rizin `dr`: rip in KeBugCheckEx, rsp = TopOfStack.
+	regs := run(t, s, "r")
+	for _, want := range []string{"rax=ffff850429891720", "rcx=000000000000007e", "rsp=ffff850429890ee8",
+		"rip=fffff8047bdf5a80", "r15=fffff8047ba00000", "efl=00040286"} {
+		if !strings.Contains(regs, want) {
+			t.Errorf("r lacks %s:\n%s", want, regs)
+		}
+	}
+	if got := run(t, s, "ln fffff8048b58334c"); !strings.HasPrefix(got, "(fffff804`8b5832dc)   amdppm!WriteIoMemRawEx+0x70") {
+		t.Errorf("ln fffff8048b58334c = %q", got)
+	}
+	run(t, s, ".cxr ffff850429891720")
+	k := strings.Split(run(t, s, "k 3"), "\n")
+	want := []string{
+		"00 ffff8504`29892120 fffff804`8b58313f     amdppm!WriteIoMemRawEx+0x70",
+		"01 ffff8504`29892150 fffff804`8b583234     amdppm!WriteGenAddrEx+0x6b",
+		"02 ffff8504`29892180 fffff804`8b5a0e8f     amdppm!WriteGenAddrMaybeHiddenEx+0x18",
+	}
+	for i, w := range want {
+		if len(k) < i+3 || !strings.HasPrefix(k[i+2], w) {
+			t.Errorf("k frame %d: want %q in\n%s", i, w, strings.Join(k, "\n"))
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+
+	"wdbg/engine/cpu"
+	"wdbg/engine/kdbg"
+	"wdbg/engine/kdump"
+	"wdbg/engine/vmem"
+)
+
+// newKernelTarget fills a Target from a kernel crash dump. Triage (small) dumps have no page
+// tables: their memory is the virtual blocks they hold and their modules are the driver list.
+// Full, kernel and bitmap dumps translate virtual addresses through the header's directory table
+// base; reading their module and process lists is not done yet (noted on the target).
+func newKernelTarget(f *kdump.File) (*Target, error) {
+	h := &f.Header
+	t := &Target{Format: "kernel", Arch: f.Arch(), closer: f.Close}
+	t.System = kernelSystemInfo(h)
+	t.DumpTime = h.Time()
+	k := &KernelInfo{
+		BugCheck:            BugCheck{Code: h.BugCheckCode, Parameters: h.BugCheckParameters},
+		PsLoadedModuleList:  h.PsLoadedModuleList,
+		PsActiveProcessHead: h.PsActiveProcessHead,
+		KdDebuggerDataBlock: h.KdDebuggerDataBlock,
+		DirectoryTableBase:  h.DirectoryTableBase,
+	}
+	if up := h.UpTime(); up > 0 {
+		k.SystemUptime, k.HasSystemUptime = up, true
+	}
+	t.Kernel = k
+	for _, err := range f.Issues() {
+		t.Notes = append(t.Notes, err.Error())
+	}
+
+	switch {
+	case h.DumpType == kdump.DumpTypeTriage || f.Triage != nil:
+		t.Kind = KindKernelSmall
+		if err := t.fillTriage(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+	default:
+		t.Kind = kernelKind(h.DumpType)
+		t.Memory = kernelMemory(f, t.Arch)
+		ctx, err := f.Context()
+		t.Threads = []Thread{{Context: ctx, ContextError: err}}
+		t.Notes = append(t.Notes, "the loaded module and process lists of full and bitmap kernel dumps are not read yet")
+	}
+	t.readDebuggerData()
+	return t, nil
+}
+
+// kernelKind maps a DumpType to the banner's kind (FORMATS.md §1.4).
+func kernelKind(d kdump.DumpType) DumpKind {
+	switch d {
+	case kdump.DumpTypeFull:
+		return KindKernelFull
+	case kdump.DumpTypeBitmapFull:
+		return KindKernelFull
+	case kdump.DumpTypeBitmapKernel:
+		return KindKernelBitmap
+	}
+	return KindKernel
+}
+
+// kernelSystemInfo derives the OS identity from the header: MajorVersion says free (0xF) or
+// checked (0xC), MinorVersion is the build number, from which the Windows version follows.
+func kernelSystemInfo(h *kdump.Header) SystemInfo {
+	build := h.MinorVersion
+	major, minor := uint32(10), uint32(0)
+	switch {
+	case build >= 10240:
+	case build >= 9600:
+		major, minor = 6, 3
+	case build >= 9200:
+		major, minor = 6, 2
+	case build >= 7600:
+		major, minor = 6, 1
+	case build >= 6000:
+		major, minor = 6, 0
+	case build >= 3790:
+		major, minor = 5, 2
+	case build >= 2600:
+		major, minor = 5, 1
+	default:
+		major, minor = 5, 0
+	}
+	return SystemInfo{
+		NumberOfProcessors: int(h.NumberProcessors),
+		ProductType:        uint8(h.ProductType),
+		SuiteMask:          uint16(h.SuiteMask),
+		MajorVersion:       major,
+		MinorVersion:       minor,
+		BuildNumber:        build,
+		PlatformID:         2,
+	}
+}
+
+// kernelMemory translates through the kernel's page tables (FORMATS.md §3).
+func kernelMemory(f *kdump.File, arch cpu.Arch) Memory {
+	h := &f.Header
+	switch arch {
+	case cpu.ArchAMD64:
+		return vmem.NewX64(f, h.DirectoryTableBase, false)
+	case cpu.ArchX86:
+		return vmem.NewX86(f, h.DirectoryTableBase, h.PaeEnabled)
+	case cpu.ArchARM64:
+		return vmem.NewARM64(f, 0, h.DirectoryTableBase)
+	}
+	return noMemory{}
+}
+
+type noMemory struct{}
+
+func (noMemory) ReadAt(p []byte, addr uint64) (int, error) { return 0, &ReadError{Addr: addr} }
+
+// fillTriage reads a small dump: the processor context (the one KeBugCheckEx saved, which WinDbg
+// shows at load), the driver list, and the virtual blocks as memory.
+func (t *Target) fillTriage(f *kdump.File) error {
+	blocks, err := f.VirtualBlocks()
+	if err != nil {
+		t.Notes = append(t.Notes, "triage data blocks: "+err.Error())
+	}
+	t.Memory = newBlockMemory(f, blocks)
+
+	th := Thread{}
+	if ctx, _, err := f.TriageProcessorContext(); err == nil {
+		th.Context = ctx
+	} else if ctx, err2 := f.Context(); err2 == nil {
+		th.Context = ctx
+	} else {
+		th.ContextError = err
+	}
+	t.Threads = []Thread{th}
+
+	drivers, err := f.TriageDrivers()
+	if err != nil {
+		t.Notes = append(t.Notes, "triage driver list: "+err.Error())
+	}
+	for _, d := range drivers {
+		path := d.Name
+		t.Modules = append(t.Modules, Module{Base: d.DllBase, Size: d.SizeOfImage, Checksum: d.CheckSum,
+			TimeDateStamp: d.TimeDateStamp, Path: path, ImageName: imageName(path)})
+	}
+	assignModuleNames(t.Modules)
+	t.nameKernel()
+	return nil
+}
+
+// nameKernel gives the kernel image WinDbg's fixed name nt, whatever its file is called
+// (ntoskrnl.exe, ntkrnlmp.exe, ntkrpamp.exe; WINDBG-SPEC §1.2), and hal.dll the name hal.
+func (t *Target) nameKernel() {
+	for i := range t.Modules {
+		m := &t.Modules[i]
+		switch strings.ToLower(m.ImageName) {
+		case "ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntkrpamp.exe":
+			m.Name = "nt"
+			if t.Kernel != nil && t.Kernel.KernelBase == 0 {
+				t.Kernel.KernelBase = m.Base
+			}
+		}
+	}
+}
+
+// readDebuggerData takes the kernel base from KDDEBUGGER_DATA64 when the dump holds the block in
+// plain (not encoded) form.
+func (t *Target) readDebuggerData() {
+	k := t.Kernel
+	if k.KdDebuggerDataBlock == 0 || t.Memory == nil {
+		return
+	}
+	b := make([]byte, 0x400)
+	n, _ := t.Memory.ReadAt(b, k.KdDebuggerDataBlock)
+	d, err := kdbg.Decode(b[:n], t.PointerSize())
+	if err != nil || d == nil {
+		return
+	}
+	if d.KernBase != 0 {
+		k.KernelBase = d.KernBase
+	}
+}
+
+// blockMemory is a triage dump's virtual memory: the blocks it holds, sorted by address.
+type blockMemory struct {
+	f      *kdump.File
+	blocks []kdump.VirtualBlock
+}
+
+func newBlockMemory(f *kdump.File, blocks []kdump.VirtualBlock) *blockMemory {
+	sorted := append([]kdump.VirtualBlock(nil), blocks...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Addr < sorted[j].Addr })
+	return &blockMemory{f: f, blocks: sorted}
+}
+
+func (m *blockMemory) ReadAt(p []byte, addr uint64) (int, error) {
+	done := 0
+	for done < len(p) {
+		at := addr + uint64(done)
+		b, ok := m.find(at)
+		if !ok {
+			return done, &ReadError{Addr: at}
+		}
+		want := min(uint64(len(p)-done), b.End()-at)
+		data, err := m.f.Data(b.Offset+int64(at-b.Addr), want)
+		if err != nil || len(data) == 0 {
+			return done, &ReadError{Addr: at}
+		}
+		done += copy(p[done:], data)
+	}
+	return done, nil
+}
+
+// find returns a block holding addr: the last one starting at or below it that reaches it
+// (blocks may overlap; any holder has the same bytes).
+func (m *blockMemory) find(addr uint64) (kdump.VirtualBlock, bool) {
+	i := sort.Search(len(m.blocks), func(i int) bool { return m.blocks[i].Addr > addr })
+	for j := i - 1; j >= 0 && j >= i-8; j-- {
+		if b := m.blocks[j]; addr >= b.Addr && addr < b.End() {
+			return b, true
+		}
+	}
+	// A long block further left may still cover addr.
+	for j := i - 9; j >= 0; j-- {
+		if b := m.blocks[j]; addr >= b.Addr && addr < b.End() {
+			return b, true
+		}
+	}
+	return kdump.VirtualBlock{}, false
+}
