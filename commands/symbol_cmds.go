@@ -160,10 +160,11 @@ type reloadResult struct {
 }
 
 type reloadEntry struct {
-	Module string `json:"module"`
-	Image  string `json:"image"`
-	Status string `json:"symbol_status"`
-	File   string `json:"symbol_file,omitempty"`
+	Module string   `json:"module"`
+	Image  string   `json:"image"`
+	Status string   `json:"symbol_status"`
+	File   string   `json:"symbol_file,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
 }
 
 func (r *reloadResult) WriteText(w io.Writer) error {
@@ -176,7 +177,11 @@ func (r *reloadResult) WriteText(w io.Writer) error {
 		if !r.loaded {
 			break
 		}
-		// dbghelp's messages for the two failures a forced load can end in.
+		// Why a candidate was refused (a mismatched PDB, a store that failed), then dbghelp's
+		// messages for the two failures a forced load can end in.
+		for _, n := range m.Notes {
+			fmt.Fprintf(&b, "*** WARNING: %s\n", n)
+		}
 		switch m.Status {
 		case symbols.Exports.String():
 			fmt.Fprintf(&b, "*** ERROR: Symbol file could not be found.  Defaulted to export symbols for %s - \n", m.Image)
@@ -220,7 +225,7 @@ func runReload(ctx context.Context, s *Session, args string) (Result, error) {
 		m := &s.Target.Modules[i]
 		e := reloadEntry{Module: m.Name, Image: m.ImageName}
 		kind, file := s.Symbols.Status(i)
-		e.Status, e.File = kind.String(), file
+		e.Status, e.File, e.Notes = kind.String(), file, s.Symbols.Notes(i)
 		r.Modules = append(r.Modules, e)
 	}
 	return r, nil

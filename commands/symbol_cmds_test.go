@@ -90,3 +90,17 @@ func TestImageFillsMinidumpHoles(t *testing.T) {
 		}
 	}
 }
+
+// A PDB that does not match the image's CodeView record is refused, and .reload /f says why.
+func TestReloadReportsMismatchedPDB(t *testing.T) {
+	dir := t.TempDir()
+	if err := linkOrCopyFile(corpus.Path(t, "lldb/test-pdb.pdb"), filepath.Join(dir, "crash.pdb")); err != nil {
+		t.Fatal(err)
+	}
+	s := sessionWithSymbols(t, "symbolicator/windows.dmp", dir)
+	got := run(t, s, ".reload /f crash")
+	if !strings.Contains(got, "*** WARNING: ") || !strings.Contains(got, "does not match crash.exe") ||
+		!strings.Contains(got, "symbols could not be loaded for crash.exe") {
+		t.Errorf(".reload /f crash with a foreign crash.pdb:\n%s", got)
+	}
+}
