@@ -52,7 +52,7 @@ const maxDumpString = 0x7FFF
 
 // TriageDrivers decodes the driver list (DriverCount entries at DriverListOffset).
 func (f *File) TriageDrivers() ([]Driver, error) {
-	return f.drivers.get(f.readDrivers)
+	return f.drivers.Get(f.readDrivers)
 }
 
 func (f *File) readDrivers() ([]Driver, error) {
@@ -150,7 +150,7 @@ func (f *File) dumpString(off uint32) (string, error) {
 
 // TriageUnloadedDrivers decodes the unloaded driver list at UnloadedDriversOffset.
 func (f *File) TriageUnloadedDrivers() ([]UnloadedDriver, error) {
-	return f.unloaded.get(f.readUnloaded)
+	return f.unloaded.Get(f.readUnloaded)
 }
 
 func (f *File) readUnloaded() ([]UnloadedDriver, error) {
@@ -198,7 +198,7 @@ func (f *File) readUnloaded() ([]UnloadedDriver, error) {
 // TriageDataBlocks decodes the TRIAGE_DATA_BLOCK array (DataBlocksCount entries at
 // DataBlocksOffset).
 func (f *File) TriageDataBlocks() ([]DataBlock, error) {
-	return f.dataBlocks.get(f.readDataBlocks)
+	return f.dataBlocks.Get(f.readDataBlocks)
 }
 
 func (f *File) readDataBlocks() ([]DataBlock, error) {
@@ -246,7 +246,7 @@ func (b VirtualBlock) End() uint64 { return b.Addr + b.Size }
 // not inside the file, or that wrap past the top of the address space, are left out with an
 // issue (see Issues).
 func (f *File) VirtualBlocks() ([]VirtualBlock, error) {
-	return f.virtual.get(f.buildVirtualBlocks)
+	return f.virtual.Get(f.buildVirtualBlocks)
 }
 
 func (f *File) buildVirtualBlocks() ([]VirtualBlock, error) {

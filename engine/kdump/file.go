@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	lazyv "wdbg/engine/internal/lazy"
 
 	"wdbg/engine/cpu"
 	"wdbg/engine/mmap"
@@ -60,17 +61,8 @@ type File struct {
 	virtual    lazy[[]VirtualBlock]
 }
 
-// lazy holds one decoded part of the file, computed once.
-type lazy[T any] struct {
-	once sync.Once
-	v    T
-	err  error
-}
-
-func (l *lazy[T]) get(decode func() (T, error)) (T, error) {
-	l.once.Do(func() { l.v, l.err = decode() })
-	return l.v, l.err
-}
+// lazy is a value decoded on first use (engine/internal/lazy).
+type lazy[T any] = lazyv.Value[T]
 
 // Open opens the named file, memory-mapped when possible.
 func Open(path string) (*File, error) {
@@ -92,11 +84,7 @@ func Open(path string) (*File, error) {
 // it instead of copied. NewFile does not take ownership of r.
 func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f := &File{r: r, size: size}
-	if b, ok := r.(interface{ Bytes() []byte }); ok {
-		if data := b.Bytes(); data != nil && int64(len(data)) == size {
-			f.data = data
-		}
-	}
+	f.data = mmap.Bytes(r, size)
 	if err := f.readHeader(); err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ type physIndex interface {
 
 // physical builds the page index once.
 func (f *File) physical() (physIndex, error) {
-	return f.phys.get(func() (physIndex, error) {
+	return f.phys.Get(func() (physIndex, error) {
 		switch f.Storage {
 		case StorageRunList:
 			return f.buildRunList()

@@ -15,7 +15,7 @@ const (
 
 // Comments decodes every comment stream in directory order; nil when there are none.
 func (f *File) Comments() ([]Comment, error) {
-	return f.comments.get(func() ([]Comment, error) {
+	return f.comments.Get(func() ([]Comment, error) {
 		var out []Comment
 		budget := maxCommentBytes
 		for _, d := range f.Directory {

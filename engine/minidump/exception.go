@@ -32,7 +32,7 @@ func (e *Exception) Parameters() []uint64 {
 
 // Exception decodes the ExceptionStream; nil when the dump has none.
 func (f *File) Exception() (*ExceptionInfo, error) {
-	return f.exception.get(func() (*ExceptionInfo, error) {
+	return f.exception.Get(func() (*ExceptionInfo, error) {
 		c, err := f.streamCursor(ExceptionStream, "exception stream")
 		if c == nil {
 			return nil, err

@@ -20,8 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
+	lazyv "wdbg/engine/internal/lazy"
 
 	"wdbg/engine/mmap"
 )
@@ -67,17 +67,8 @@ type File struct {
 	memory         lazy[*Memory]
 }
 
-// lazy holds one stream's decoded value, computed once.
-type lazy[T any] struct {
-	once sync.Once
-	v    T
-	err  error
-}
-
-func (l *lazy[T]) get(decode func() (T, error)) (T, error) {
-	l.once.Do(func() { l.v, l.err = decode() })
-	return l.v, l.err
-}
+// lazy is a value decoded on first use (engine/internal/lazy).
+type lazy[T any] = lazyv.Value[T]
 
 // Open opens the named file, memory-mapped when possible.
 func Open(path string) (*File, error) {
@@ -99,11 +90,7 @@ func Open(path string) (*File, error) {
 // are sliced from it instead of copied. NewFile does not take ownership of r.
 func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f := &File{r: r, size: size}
-	if b, ok := r.(interface{ Bytes() []byte }); ok {
-		if data := b.Bytes(); data != nil && int64(len(data)) == size {
-			f.data = data
-		}
-	}
+	f.data = mmap.Bytes(r, size)
 	if err := f.readHeader(); err != nil {
 		return nil, err
 	}

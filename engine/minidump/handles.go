@@ -41,7 +41,7 @@ const (
 
 // Handles decodes the HandleDataStream; nil when the dump has none.
 func (f *File) Handles() ([]HandleDescriptor, error) {
-	return f.handles.get(func() ([]HandleDescriptor, error) {
+	return f.handles.Get(func() ([]HandleDescriptor, error) {
 		c, err := f.streamCursor(HandleDataStream, "handle data")
 		if c == nil {
 			return nil, err

@@ -26,7 +26,7 @@ const memoryInfoSize = 48
 
 // MemoryInfoList decodes the MemoryInfoListStream; nil when the dump has none.
 func (f *File) MemoryInfoList() ([]MemoryInfo, error) {
-	return f.memoryInfoList.get(func() ([]MemoryInfo, error) {
+	return f.memoryInfoList.Get(func() ([]MemoryInfo, error) {
 		c, err := f.streamCursor(MemoryInfoListStream, "memory info list")
 		if c == nil {
 			return nil, err

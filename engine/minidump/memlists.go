@@ -7,7 +7,7 @@ const memoryDescriptorSize = 16
 // MemoryList decodes the MemoryListStream (the ranges of a normal minidump, each with its own
 // RVA); nil when the dump has none.
 func (f *File) MemoryList() ([]MemoryDescriptor, error) {
-	return f.memoryList.get(func() ([]MemoryDescriptor, error) {
+	return f.memoryList.Get(func() ([]MemoryDescriptor, error) {
 		c, err := f.streamCursor(MemoryListStream, "memory list")
 		if c == nil {
 			return nil, err
@@ -35,7 +35,7 @@ type Memory64List struct {
 
 // Memory64List decodes the Memory64ListStream; nil when the dump has none.
 func (f *File) Memory64List() (*Memory64List, error) {
-	return f.memory64List.get(func() (*Memory64List, error) {
+	return f.memory64List.Get(func() (*Memory64List, error) {
 		c, err := f.streamCursor(Memory64ListStream, "memory64 list")
 		if c == nil {
 			return nil, err

@@ -43,7 +43,7 @@ type Memory struct {
 
 // Memory builds the memory range set (once) from the dump's memory lists.
 func (f *File) Memory() *Memory {
-	m, _ := f.memory.get(func() (*Memory, error) { return f.buildMemory(), nil })
+	m, _ := f.memory.Get(func() (*Memory, error) { return f.buildMemory(), nil })
 	return m
 }
 

@@ -109,7 +109,7 @@ type XStateFeature struct {
 // MiscInfo decodes the MiscInfoStream; nil when the dump has none. Fields of versions past
 // SizeOfInfo stay zero; a SizeOfInfo larger than the stream is an error.
 func (f *File) MiscInfo() (*MiscInfo, error) {
-	return f.miscInfo.get(func() (*MiscInfo, error) {
+	return f.miscInfo.Get(func() (*MiscInfo, error) {
 		c, err := f.streamCursor(MiscInfoStream, "misc info")
 		if c == nil {
 			return nil, err

@@ -38,7 +38,7 @@ const moduleSize = 108 // MINIDUMP_MODULE, packed 4
 // Modules decodes the ModuleListStream; nil when the dump has none. A module whose name or
 // CodeView record cannot be read is kept, with NameErr or CodeViewErr saying why.
 func (f *File) Modules() ([]Module, error) {
-	return f.modules.get(func() ([]Module, error) {
+	return f.modules.Get(func() ([]Module, error) {
 		c, err := f.streamCursor(ModuleListStream, "module list")
 		if c == nil {
 			return nil, err
@@ -120,7 +120,7 @@ const unloadedModuleSize = 24
 
 // UnloadedModules decodes the UnloadedModuleListStream; nil when the dump has none.
 func (f *File) UnloadedModules() ([]UnloadedModule, error) {
-	return f.unloaded.get(func() ([]UnloadedModule, error) {
+	return f.unloaded.Get(func() ([]UnloadedModule, error) {
 		c, err := f.streamCursor(UnloadedModuleListStream, "unloaded module list")
 		if c == nil {
 			return nil, err

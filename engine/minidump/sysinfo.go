@@ -69,7 +69,7 @@ func (c CPUInformation) ProcessorFeatures() [2]uint64 {
 
 // SystemInfo decodes the SystemInfoStream; nil when the dump has none.
 func (f *File) SystemInfo() (*SystemInfo, error) {
-	return f.systemInfo.get(func() (*SystemInfo, error) {
+	return f.systemInfo.Get(func() (*SystemInfo, error) {
 		c, err := f.streamCursor(SystemInfoStream, "system info")
 		if c == nil {
 			return nil, err

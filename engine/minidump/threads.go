@@ -22,14 +22,14 @@ const (
 
 // Threads decodes the ThreadListStream; nil when the dump has none.
 func (f *File) Threads() ([]Thread, error) {
-	return f.threads.get(func() ([]Thread, error) {
+	return f.threads.Get(func() ([]Thread, error) {
 		return f.decodeThreads(ThreadListStream, "thread list", threadSize)
 	})
 }
 
 // ThreadsEx decodes the ThreadExListStream; nil when the dump has none.
 func (f *File) ThreadsEx() ([]Thread, error) {
-	return f.threadsEx.get(func() ([]Thread, error) {
+	return f.threadsEx.Get(func() ([]Thread, error) {
 		return f.decodeThreads(ThreadExListStream, "thread ex list", threadExSize)
 	})
 }
@@ -95,7 +95,7 @@ const threadInfoSize = 64
 
 // ThreadInfoList decodes the ThreadInfoListStream; nil when the dump has none.
 func (f *File) ThreadInfoList() ([]ThreadInfo, error) {
-	return f.threadInfo.get(func() ([]ThreadInfo, error) {
+	return f.threadInfo.Get(func() ([]ThreadInfo, error) {
 		c, err := f.streamCursor(ThreadInfoListStream, "thread info list")
 		if c == nil {
 			return nil, err
@@ -134,7 +134,7 @@ const threadNameSize = 12 // u32 + RVA64, packed to 4
 
 // ThreadNames decodes the ThreadNamesStream; nil when the dump has none.
 func (f *File) ThreadNames() ([]ThreadName, error) {
-	return f.threadNames.get(func() ([]ThreadName, error) {
+	return f.threadNames.Get(func() ([]ThreadName, error) {
 		c, err := f.streamCursor(ThreadNamesStream, "thread names")
 		if c == nil {
 			return nil, err

@@ -96,3 +96,15 @@ func (f *File) Close() error {
 	}
 	return err
 }
+
+// Bytes returns the whole file's bytes when r is a memory-mapped file of the given size (or any
+// reader with a Bytes() []byte method holding exactly size bytes), so that parsers can slice
+// instead of copy; nil otherwise.
+func Bytes(r io.ReaderAt, size int64) []byte {
+	if b, ok := r.(interface{ Bytes() []byte }); ok {
+		if data := b.Bytes(); data != nil && int64(len(data)) == size {
+			return data
+		}
+	}
+	return nil
+}

@@ -132,7 +132,7 @@ func (f *File) dbiStream() (*Stream, error) {
 
 // DBIHeader reads only the DBI stream's header.
 func (f *File) DBIHeader() (DBIHeader, error) {
-	h, err := f.dbiHeader.get(func() (*DBIHeader, error) {
+	h, err := f.dbiHeader.Get(func() (*DBIHeader, error) {
 		s, err := f.dbiStream()
 		if err != nil {
 			return nil, err
@@ -161,7 +161,7 @@ func (f *File) DBIHeader() (DBIHeader, error) {
 // DBI reads the DBI stream's header, module list, section map and optional debug header. The
 // result is shared and must not be modified.
 func (f *File) DBI() (*DBI, error) {
-	return f.dbi.get(f.readDBI)
+	return f.dbi.Get(f.readDBI)
 }
 
 func (f *File) readDBI() (*DBI, error) {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	lazyv "wdbg/engine/internal/lazy"
 
 	"wdbg/engine/mmap"
 )
@@ -59,17 +60,8 @@ func (f *File) spend(w where, n int64, what string) error {
 	return nil
 }
 
-// lazy holds one decoded part of the file, computed once.
-type lazy[T any] struct {
-	once sync.Once
-	v    T
-	err  error
-}
-
-func (l *lazy[T]) get(decode func() (T, error)) (T, error) {
-	l.once.Do(func() { l.v, l.err = decode() })
-	return l.v, l.err
-}
+// lazy is a value decoded on first use (engine/internal/lazy).
+type lazy[T any] = lazyv.Value[T]
 
 // Open opens the named PDB, memory-mapped when possible, and reads its stream directory.
 func Open(path string) (*File, error) {
@@ -91,11 +83,7 @@ func Open(path string) (*File, error) {
 // are sliced from it instead of copied. NewFile does not take ownership of r.
 func NewFile(r io.ReaderAt, size int64) (*File, error) {
 	f := &File{r: r, size: size, modules: map[int]*lazy[*moduleData]{}}
-	if b, ok := r.(interface{ Bytes() []byte }); ok {
-		if data := b.Bytes(); data != nil && int64(len(data)) == size {
-			f.data = data
-		}
-	}
+	f.data = mmap.Bytes(r, size)
 	if err := f.readSuperBlock(); err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ const (
 
 // fpoTable reads the DBI's FPO stream (optional debug header [0]), sorted by internal RVA.
 func (f *File) fpoTable() ([]FPOData, error) {
-	return f.fpo.get(func() ([]FPOData, error) {
+	return f.fpo.Get(func() ([]FPOData, error) {
 		d, err := f.DBI()
 		if err != nil {
 			return nil, err
@@ -131,7 +131,7 @@ func (f *File) FPOAt(rva uint32) (FPOData, bool) {
 
 // frameDataTable reads the DBI's new FPO stream (optional debug header [9]), sorted by RVA.
 func (f *File) frameDataTable() ([]FrameData, error) {
-	return f.frameData.get(func() ([]FrameData, error) {
+	return f.frameData.Get(func() ([]FrameData, error) {
 		d, err := f.DBI()
 		if err != nil {
 			return nil, err

@@ -26,7 +26,7 @@ func isData(kind uint16) bool {
 
 // globalHash reads the globals stream: a GSI name hash with no header before it.
 func (f *File) globalHash() (*gsiHash, error) {
-	return f.globHash.get(func() (*gsiHash, error) {
+	return f.globHash.Get(func() (*gsiHash, error) {
 		h, err := f.DBIHeader()
 		if err != nil {
 			return nil, err
@@ -45,7 +45,7 @@ func (f *File) globalHash() (*gsiHash, error) {
 // Globals returns the data symbols of the globals table, sorted by RVA. It reads every record
 // the table indexes, so it is for listing (`x module!*`), not for lookups by name.
 func (f *File) Globals() ([]Global, error) {
-	gs, err := f.globals.get(f.readGlobals)
+	gs, err := f.globals.Get(f.readGlobals)
 	return append([]Global(nil), gs...), err
 }
 

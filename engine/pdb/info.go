@@ -44,7 +44,7 @@ const maxNamedStreams = 1 << 16
 
 // Info reads the PDB info stream.
 func (f *File) Info() (Info, error) {
-	p, err := f.info.get(f.readInfo)
+	p, err := f.info.Get(f.readInfo)
 	if err != nil {
 		return Info{}, err
 	}

@@ -13,7 +13,7 @@ type contribRange struct {
 // contributions returns the section contributions as internal RVA ranges, sorted: the map from
 // an address to the one module whose symbol stream can describe it.
 func (f *File) contributions() ([]contribRange, error) {
-	return f.contribs.get(func() ([]contribRange, error) {
+	return f.contribs.Get(func() ([]contribRange, error) {
 		scs, err := f.SectionContributions()
 		if err != nil {
 			return nil, err
@@ -86,7 +86,7 @@ func (f *File) FunctionAt(rva uint32) (fn Function, disp uint32, ok bool) {
 
 // allFunctions reads every module's procedures into one table sorted by internal RVA.
 func (f *File) allFunctions() ([]Function, error) {
-	return f.functions.get(func() ([]Function, error) {
+	return f.functions.Get(func() ([]Function, error) {
 		d, err := f.DBI()
 		if err != nil {
 			return nil, err
@@ -142,7 +142,7 @@ func (f *File) moduleLines(x uint32) ([]lineEntry, bool) {
 	case -1:
 		return nil, false
 	case -2:
-		all, err := f.lines.get(func() ([]lineEntry, error) {
+		all, err := f.lines.Get(func() ([]lineEntry, error) {
 			d, err := f.DBI()
 			if err != nil {
 				return nil, err

@@ -28,7 +28,7 @@ func (f *File) module(i int) (*moduleData, error) {
 		f.modules[i] = l
 	}
 	f.modMu.Unlock()
-	return l.get(func() (*moduleData, error) { return f.readModule(i) })
+	return l.Get(func() (*moduleData, error) { return f.readModule(i) })
 }
 
 func (f *File) readModule(i int) (*moduleData, error) {

@@ -26,7 +26,7 @@ type stringTable struct {
 }
 
 func (f *File) stringTable() (*stringTable, error) {
-	return f.names.get(func() (*stringTable, error) {
+	return f.names.Get(func() (*stringTable, error) {
 		in, err := f.Info()
 		if err != nil {
 			return nil, err

@@ -54,7 +54,7 @@ func (f *File) publicsStream() (*Stream, error) {
 // publicTable reads the publics stream's address map: offsets of the S_PUB32 records sorted by
 // section:offset (FORMATS.md §7.4). Only each record's fixed part is read here.
 func (f *File) publicTable() (*publicTable, error) {
-	return f.publics.get(func() (*publicTable, error) {
+	return f.publics.Get(func() (*publicTable, error) {
 		s, err := f.publicsStream()
 		if err != nil {
 			return nil, err
@@ -192,7 +192,7 @@ func (f *File) Publics() ([]Public, error) {
 
 // publicHash reads the publics stream's name hash.
 func (f *File) publicHash() (*gsiHash, error) {
-	return f.pubHash.get(func() (*gsiHash, error) {
+	return f.pubHash.Get(func() (*gsiHash, error) {
 		s, err := f.publicsStream()
 		if err != nil {
 			return nil, err

@@ -39,7 +39,7 @@ type addressMap struct {
 }
 
 func (f *File) addressMap() (*addressMap, error) {
-	return f.addrs.get(func() (*addressMap, error) {
+	return f.addrs.Get(func() (*addressMap, error) {
 		d, err := f.DBI()
 		if err != nil {
 			return nil, err

@@ -46,13 +46,13 @@ type typeStream struct {
 
 // tpi returns the TPI stream, reading its header on first use.
 func (f *File) tpi() (*typeStream, error) {
-	return f.types.get(func() (*typeStream, error) { return f.readTypeStream(streamTPI, "TPI") })
+	return f.types.Get(func() (*typeStream, error) { return f.readTypeStream(streamTPI, "TPI") })
 }
 
 // ipi returns the IPI stream (function ids, string ids, build info), reading its header on
 // first use.
 func (f *File) ipi() (*typeStream, error) {
-	return f.ids.get(func() (*typeStream, error) { return f.readTypeStream(streamIPI, "IPI") })
+	return f.ids.Get(func() (*typeStream, error) { return f.readTypeStream(streamIPI, "IPI") })
 }
 
 // TPIHeader returns the header of the TPI stream.
@@ -117,7 +117,7 @@ const indexChunk = 64 << 10
 // on first use: one []uint32 for the whole stream and a fixed read buffer, nothing per record.
 // A damaged record ends the table; the records before it stay usable and the error says where.
 func (ts *typeStream) offsets() ([]uint32, error) {
-	return ts.offs.get(func() ([]uint32, error) {
+	return ts.offs.Get(func() ([]uint32, error) {
 		h := ts.hdr
 		n := int(h.TypeIndexEnd - h.TypeIndexBegin)
 		offs := make([]uint32, 0, n)

@@ -59,7 +59,7 @@ type udtIndex struct {
 
 // udtIndex builds the name maps on first use: one pass over the records, decoding only UDTs.
 func (ts *typeStream) udtIndex() (*udtIndex, error) {
-	return ts.udts.get(func() (*udtIndex, error) {
+	return ts.udts.Get(func() (*udtIndex, error) {
 		offs, err := ts.offsets()
 		idx := &udtIndex{byUnique: map[string]TypeIndex{}, byName: map[string]TypeIndex{}}
 		for k := range offs {

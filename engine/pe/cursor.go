@@ -2,7 +2,7 @@ package pe
 
 import (
 	"encoding/binary"
-	"sync"
+	lazyv "wdbg/engine/internal/lazy"
 )
 
 // cursor decodes little-endian values from a block of image bytes read at RVA base, checking
@@ -74,14 +74,5 @@ func (c *cursor) u64() uint64 {
 	return 0
 }
 
-// lazy computes a value once, on first use, safely from several goroutines.
-type lazy[T any] struct {
-	once sync.Once
-	v    T
-	err  error
-}
-
-func (l *lazy[T]) get(fn func() (T, error)) (T, error) {
-	l.once.Do(func() { l.v, l.err = fn() })
-	return l.v, l.err
-}
+// lazy is a value decoded on first use (engine/internal/lazy).
+type lazy[T any] = lazyv.Value[T]

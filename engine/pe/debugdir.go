@@ -68,7 +68,7 @@ const (
 
 // DebugDirectory decodes the debug directory's entries; nil when the image has none.
 func (f *File) DebugDirectory() ([]DebugEntry, error) {
-	return f.debugDir.get(f.readDebugDirectory)
+	return f.debugDir.Get(f.readDebugDirectory)
 }
 
 func (f *File) readDebugDirectory() ([]DebugEntry, error) {
@@ -141,7 +141,7 @@ func (f *File) ImageStoreKey() string {
 // CodeView decodes the first CodeView entry of the debug directory; nil with no error when the
 // image has none.
 func (f *File) CodeView() (*CodeView, error) {
-	return f.codeView.get(func() (*CodeView, error) {
+	return f.codeView.Get(func() (*CodeView, error) {
 		entries, err := f.DebugDirectory()
 		if err != nil {
 			return nil, err

@@ -93,7 +93,7 @@ const (
 // ExceptionTable decodes the exception directory; nil with no error when the image has none
 // (x86 images never do).
 func (f *File) ExceptionTable() (*ExceptionTable, error) {
-	return f.functions.get(f.readExceptionTable)
+	return f.functions.Get(f.readExceptionTable)
 }
 
 func (f *File) readExceptionTable() (*ExceptionTable, error) {

@@ -49,7 +49,7 @@ const (
 
 // Exports decodes the export directory; nil with no error when the image has none.
 func (f *File) Exports() (*ExportDirectory, error) {
-	return f.exports.get(f.readExports)
+	return f.exports.Get(f.readExports)
 }
 
 func (f *File) readExports() (*ExportDirectory, error) {

@@ -40,7 +40,7 @@ const (
 // when the image has none. An image read from memory needs its import lookup table: without
 // one the names exist only in the file (the loader overwrote the address table).
 func (f *File) Imports() ([]ImportedDLL, error) {
-	return f.imports.get(f.readImports)
+	return f.imports.Get(f.readImports)
 }
 
 func (f *File) readImports() ([]ImportedDLL, error) {

@@ -68,7 +68,7 @@ const (
 // VersionInfo decodes the first RT_VERSION resource; nil with no error when there is none. When
 // a block inside it is malformed, what was decoded before it comes back with the error.
 func (f *File) VersionInfo() (*VersionInfo, error) {
-	return f.version.get(func() (*VersionInfo, error) {
+	return f.version.Get(func() (*VersionInfo, error) {
 		res, err := f.findResource(ResourceTypeVersion)
 		if res == nil || err != nil {
 			return nil, err
