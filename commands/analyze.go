@@ -16,17 +16,22 @@ import (
 var analyzeCommands = []*Command{
 	{
 		Name: "!analyze", Group: "Analysis",
-		Usage:   "!analyze [-v] [-f]",
-		Summary: "analyse the exception stored in the dump",
-		Help: "Switches to the exception context, walks the stack and picks the faulting frame by triage rules " +
-			"(wdbg's bundled rules in WinDbg's triage.ini syntax, plus a user triage.ini), then prints the " +
-			"failure: exception, context, record, stack, faulting symbol, module and image, and a bucket id. " +
-			"Without -v prints the short form with `Probably caused by`.",
+		Usage:   "!analyze [-v] [-f] | !analyze -show BugCheckCode [P1 [P2 [P3 [P4]]]]",
+		Summary: "analyse the exception or bug check stored in the dump",
+		Help: "Switches to the exception context (process dumps) or to the context record or trap frame the bug " +
+			"check names (kernel dumps), walks the stack and picks the faulting frame by triage rules (wdbg's " +
+			"bundled rules in WinDbg's triage.ini syntax, plus a user triage.ini), then prints the failure: " +
+			"exception or bug check with its parameters, context, record, stack, faulting symbol, module and image, " +
+			"and a bucket id. Without -v prints the short form with `Probably caused by`. `-show` describes a " +
+			"bug check code and its parameters from wdbg's catalog, without a dump.",
 		Run: runAnalyze,
 	},
 }
 
 func runAnalyze(ctx context.Context, s *Session, args string) (Result, error) {
+	if rest, ok := strings.CutPrefix(strings.TrimSpace(args), "-show"); ok {
+		return runAnalyzeShow(s, rest)
+	}
 	verbose := false
 	for _, f := range strings.Fields(args) {
 		switch {
@@ -38,7 +43,7 @@ func runAnalyze(ctx context.Context, s *Session, args string) (Result, error) {
 		}
 	}
 	if s.Target.Kind.IsKernel() {
-		return nil, errors.New("!analyze: kernel dumps are not supported yet")
+		return runAnalyzeKernel(ctx, s, verbose)
 	}
 	if s.walker == nil {
 		s.walker = stack.NewWalker(s.Target, s.Symbols)

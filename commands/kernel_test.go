@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +57,40 @@ func TestKernelTriageDump(t *testing.T) {
 		if len(k) < i+3 || !strings.HasPrefix(k[i+2], w) {
 			t.Errorf("k frame %d: want %q in\n%s", i, w, strings.Join(k, "\n"))
 		}
+	}
+}
+
+// The triage dump's thread, process and processor blocks through !thread, !process, !pcr and
+// .thread. Oracles: rizin's header dump (DirectoryTableBase 0x1ad000; the crashing thread is a
+// System worker), its backtrace (outermost frame's sp ffff850429892c90 = the thread's initial
+// stack) and `dr` (rip fffff8047bdf5a80 on the bug-checking processor).
+func TestKernelTriageObjects(t *testing.T) {
+	s := sessionWithSymbols(t, "rizin-testbins/dmp/triage_x64.dmp", filepath.Join(corpus.Dir(t), "test-pdb-repository"))
+	th := run(t, s, "!thread")
+	for _, want := range []string{
+		"THREAD ffffc08bde9e1640  Cid 0004.",
+		"RUNNING on processor 0",
+		"Image:         System",
+		"Stack Init ffff850429892c90 ",
+	} {
+		if !strings.Contains(th, want) {
+			t.Errorf("!thread lacks %q:\n%s", want, th)
+		}
+	}
+	pr := run(t, s, "!process -1 0")
+	for _, want := range []string{"PROCESS ffffc08bdce94180\n", "SessionId: none  Cid: 0004", "DirBase: 1ad000 ", "Image: System\n"} {
+		if !strings.Contains(pr, want) {
+			t.Errorf("!process -1 0 lacks %q:\n%s", want, pr)
+		}
+	}
+	if pcr := run(t, s, "!pcr"); !strings.Contains(pcr, "CurrentThread: ffffc08bde9e1640") {
+		t.Errorf("!pcr names another current thread:\n%s", pcr)
+	}
+	run(t, s, ".thread ffffc08bde9e1640")
+	if got := run(t, s, "r rip"); got != "rip=fffff8047bdf5a80\n" {
+		t.Errorf(".thread on the running thread: r rip = %q, want the processor's rip", got)
+	}
+	if _, err := s.Exec(context.Background(), "!pte fffff8048b58334c"); err == nil || !strings.Contains(err.Error(), "not available in this dump") {
+		t.Errorf("!pte on a small dump: err = %v, want 'not available in this dump'", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"wdbg/engine"
+	"wdbg/engine/symbols"
 )
 
 // moduleCommands: lm (WINDBG-SPEC §3.4).
@@ -22,7 +23,10 @@ var moduleCommands = []*Command{
 			"timestamps; n image names; f full image paths; i image file names; c checksums; o loaded modules only " +
 			"(no unloaded list); l only modules whose symbols are loaded; e only modules with symbol problems; " +
 			"k kernel modules, u user modules; sm sort by name; 1m names only. `m Pattern` filters by module name and " +
-			"`M Pattern` by image path, with * and ? wildcards; `a Address` shows the module containing an address.",
+			"`M Pattern` by image path, with * and ? wildcards; `a Address` shows the module containing an address. " +
+			"Once a module's symbols were looked for, a letter before its symbol state flags it: M its image has " +
+			"another timestamp, size or checksum than the dump lists (used anyway), # a symbol file was refused " +
+			"as not matching, T no timestamp in the dump, C no checksum.",
 		Run: runLm,
 	},
 }
@@ -146,6 +150,9 @@ func runLm(ctx context.Context, s *Session, args string) (Result, error) {
 		if s.Symbols != nil {
 			kind, file := s.Symbols.Status(i)
 			e.SymbolStatus, e.SymbolFile = kind.String(), file
+			if kind != symbols.Deferred {
+				e.SymbolFlag = s.symbolFlag(i, m)
+			}
 			if o.withSymbols && !kind.Loaded() {
 				continue
 			}
@@ -175,6 +182,32 @@ func runLm(ctx context.Context, s *Session, args string) (Result, error) {
 
 func hexString(v uint64) string { return fmt.Sprintf("0x%x", v) }
 
+// symbolFlag is the letter lm prints before a module's symbol state once its symbols were looked
+// for (WINDBG-SPEC §3.4; the debugger documentation's "Symbol Status Abbreviations"): M when the
+// image the symbols were read against disagrees with the module the dump lists (timestamp, size
+// or checksum) and was used anyway, # when a symbol file was refused because it does not match
+// the module, T when the dump gives the module no timestamp, C when it gives no checksum. The
+// image is the one the resolver found, or the headers mapped in the dump.
+func (s *Session) symbolFlag(i int, m *engine.Module) string {
+	if h, ok := s.Symbols.ImageHeaders(i); ok {
+		if h.TimeDateStamp != m.TimeDateStamp || h.SizeOfImage != m.Size || h.CheckSum != m.Checksum {
+			return "M"
+		}
+	}
+	for _, n := range s.Symbols.Notes(i) {
+		if strings.Contains(n, " does not match ") {
+			return "#"
+		}
+	}
+	switch {
+	case m.TimeDateStamp == 0:
+		return "T"
+	case m.Checksum == 0:
+		return "C"
+	}
+	return ""
+}
+
 type moduleEntry struct {
 	Base          string                `json:"base"`
 	End           string                `json:"end"`
@@ -185,6 +218,7 @@ type moduleEntry struct {
 	Checksum      uint32                `json:"checksum"`
 	Size          uint32                `json:"size"`
 	SymbolStatus  string                `json:"symbol_status"`
+	SymbolFlag    string                `json:"symbol_flag,omitempty"` // M, # or T (symbolFlag)
 	SymbolFile    string                `json:"symbol_file,omitempty"`
 	Version       *engine.FixedFileInfo `json:"version,omitempty"`
 	PDB           string                `json:"pdb,omitempty"`
@@ -251,8 +285,9 @@ func (r *moduleList) WriteText(w io.Writer) error {
 		case o.names || o.imageFile:
 			fmt.Fprintf(&b, "%-8s %s", m.Name, m.ImageName)
 		default:
-			// Status left-justified in 22 columns, a blank, then the symbol file (WINDBG-SPEC §3.4).
-			fmt.Fprintf(&b, "%-8s   %-22s %s", m.Name, "("+m.SymbolStatus+")", m.SymbolFile)
+			// The flag letter between blanks, the status left-justified in 22 columns, a blank,
+			// then the symbol file (WINDBG-SPEC §3.4).
+			fmt.Fprintf(&b, "%-8s %1s %-22s %s", m.Name, m.SymbolFlag, "("+m.SymbolStatus+")", m.SymbolFile)
 		}
 		if o.checksum {
 			fmt.Fprintf(&b, " %08X", m.Checksum)

@@ -47,6 +47,9 @@ type Session struct {
 	// Frame is the current stack frame (.frame); a change of thread or context resets it.
 	Frame  int
 	walker *stack.Walker
+
+	// KernelState is the implicit thread and process of a kernel session (.thread, .process).
+	KernelState KernelState
 }
 
 // SessionOptions are what a session is started with besides the dump.
@@ -80,7 +83,10 @@ func NewSessionWith(t *engine.Target, opts SessionOptions) *Session {
 	s := &Session{Target: t, ImagePath: opts.ImagePath, TriageRules: opts.TriageRules}
 	s.Symbols = symbols.New(t, symbols.Options{Path: symstore.ParsePath(opts.SymbolPath),
 		ImagePath: opts.ImagePath, Store: opts.Store})
-	if t.Exception != nil {
+	if t.Kernel != nil && t.Kernel.Processor < len(t.Threads) {
+		s.Thread = t.Kernel.Processor
+	}
+	if t.Exception != nil && t.Kernel == nil {
 		if i, ok := t.ThreadByID(t.Exception.ThreadID); ok {
 			s.Thread = i
 		}

@@ -23,7 +23,9 @@ var stackCommands = []*Command{
 			"pointers, and a scan as the last resort, flagged with a warning. Options: b the first stack arguments " +
 			"(4 on x64, 3 on x86); v like b plus FPO notes on x86; p each function's typed parameters with their " +
 			"values (needs private PDB symbols), P the same one per line; c call sites only; f frame sizes; L no " +
-			"source lines; n frame numbers (always shown). FrameCount (hex) limits the frames; the default is 0x100.",
+			"source lines; n frame numbers (always shown). FrameCount (hex) limits the frames; the default is 0x100. " +
+			"Functions the compiler inlined (S_INLINESITE records of a private PDB) get frames of their own, " +
+			"numbered like the others and shown as `(Inline Function)`, innermost first; .frame selects them too.",
 		Run: runK,
 	},
 	{
@@ -96,7 +98,8 @@ func isHex(s string) bool {
 	return true
 }
 
-// walkStack walks the current scope's stack.
+// walkStack walks the current scope's stack: at most max frames, counting the inline frames
+// that WinDbg numbers like the others (a function the compiler inlined into a physical frame).
 func (s *Session) walkStack(ctx context.Context, max int) ([]stack.Frame, error) {
 	c := s.Context()
 	if c == nil {
@@ -105,7 +108,8 @@ func (s *Session) walkStack(ctx context.Context, max int) ([]stack.Frame, error)
 	if s.walker == nil {
 		s.walker = stack.NewWalker(s.Target, s.Symbols)
 	}
-	return s.walker.Walk(ctx, s.Arch(), c, max), nil
+	frames := s.walker.Walk(ctx, s.Arch(), c, max)
+	return s.walker.WithInlineFrames(ctx, frames, max), nil
 }
 
 func runK(ctx context.Context, s *Session, args string) (Result, error) {
@@ -123,7 +127,7 @@ func runK(ctx context.Context, s *Session, args string) (Result, error) {
 	}
 	for i, f := range frames {
 		sf := newStackFrame(i, f, frames, o)
-		if o.params {
+		if o.params && !f.Inline {
 			sf.Params, sf.hasParams = s.frameParams(ctx, f)
 		}
 		r.Frames = append(r.Frames, sf)
@@ -143,12 +147,14 @@ type stackFrame struct {
 	File          string       `json:"file,omitempty"`
 	Line          int          `json:"line,omitempty"`
 	Trust         string       `json:"trust"`
+	Inline        bool         `json:"inline,omitempty"`
 	Note          string       `json:"note,omitempty"`
 	Stop          string       `json:"stop,omitempty"`
 	Params        []frameParam `json:"params,omitempty"`
 	hasParams     bool
 	frame         stack.Frame
 	distance      uint64
+	hasDistance   bool // a physical frame after another
 	inModule      bool
 }
 
@@ -159,17 +165,27 @@ func newStackFrame(i int, f stack.Frame, all []stack.Frame, o kOptions) stackFra
 	if f.FramePointer != 0 {
 		sf.FramePointer = hexString(f.FramePointer)
 	}
+	if f.Inline {
+		// An inline frame lives in the next physical frame: no stack pointer or return address
+		// of its own.
+		sf.Inline, sf.ChildSP, sf.ReturnAddress, sf.FramePointer = true, "", "", ""
+	}
 	if f.HasSymbol {
 		sf.CallSite = f.Symbol.String()
 		sf.File, sf.Line = f.Symbol.File, f.Symbol.Line
 	}
-	if o.args {
+	if o.args && !f.Inline {
 		for _, a := range f.Args[:f.ArgsValid] {
 			sf.Args = append(sf.Args, hexString(a))
 		}
 	}
-	if i > 0 {
-		sf.distance = f.StackPointer - all[i-1].StackPointer
+	// kf: the distance from the previous physical frame (inline frames have none of their own,
+	// and the ones just before a physical frame share its stack pointer).
+	for j := i - 1; j >= 0 && !f.Inline; j-- {
+		if !all[j].Inline {
+			sf.distance, sf.hasDistance = f.StackPointer-all[j].StackPointer, true
+			break
+		}
 	}
 	return sf
 }
@@ -217,13 +233,17 @@ func (r *stackResult) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%02x ", f.Number)
 		if o.distances {
-			if f.Number == 0 {
+			if !f.hasDistance {
 				b.WriteString("         ")
 			} else {
 				fmt.Fprintf(&b, "%8x ", f.distance)
 			}
 		}
-		if !o.clean {
+		switch {
+		case o.clean:
+		case f.Inline:
+			b.WriteString(r.inlineColumns())
+		default:
 			sp := f.frame.StackPointer
 			if x86 {
 				sp = f.frame.FramePointer // the ChildEBP column (unwind keeps it in FramePointer)
@@ -238,6 +258,30 @@ func (r *stackResult) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// inlineColumns fills an inline frame's Child-SP, RetAddr and argument columns as WinDbg does:
+// `(Inline Function) --------`--------` on x64, `(Inline) --------` in the narrower x86 columns,
+// and dashes for each argument.
+func (r *stackResult) inlineColumns() string {
+	dashes := "--------`--------"
+	label := "(Inline Function)"
+	if r.ptr == 4 {
+		dashes, label = "--------", "(Inline)"
+	}
+	s := label + " " + dashes + "     "
+	if r.opts.args {
+		n := 4
+		if r.ptr == 4 {
+			n = 3
+		}
+		args := strings.TrimSuffix(strings.Repeat(dashes+" ", n), " ")
+		if r.ptr == 4 {
+			return s + args + " "
+		}
+		return s + ": " + args + " : "
+	}
+	return s
 }
 
 func (r *stackResult) argsText(f stackFrame) string {
@@ -269,10 +313,14 @@ func (r *stackResult) callSite(f stackFrame) string {
 	if f.hasParams {
 		site = withParams(site, f.Params, r.opts.paramsPerLine)
 	}
+	if f.Inline && r.opts.args && !r.opts.clean {
+		// kb/kv name the physical frame's address the inlined code runs at.
+		site += fmt.Sprintf(" (Inline Function @ %s)", FormatAddr(f.frame.InstructionPointer, r.ptr))
+	}
 	if f.File != "" && !r.opts.noLines && !r.opts.clean {
 		site += fmt.Sprintf(" [%s @ %d]", f.File, f.Line)
 	}
-	if r.opts.verbose && r.ptr == 4 {
+	if r.opts.verbose && r.ptr == 4 && !f.Inline {
 		site += " " + fpoNote(f.frame.Frame)
 	}
 	return site

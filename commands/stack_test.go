@@ -57,7 +57,23 @@ func TestStackMinidump2(t *testing.T) {
 func TestStackWindowsDmp(t *testing.T) {
 	s := sessionWithSymbols(t, "symbolicator/windows.dmp", filepath.Join(corpus.Dir(t), "symbolic"))
 	run(t, s, ".ecxr")
-	lines := strings.Split(strings.TrimRight(run(t, s, "kL"), "\n"), "\n")[2:]
+	all := strings.Split(strings.TrimRight(run(t, s, "kL"), "\n"), "\n")[2:]
+	// Symbolicator lists physical frames only; the inline frames crash.pdb describes at main+0x12d
+	// and at the return address into __scrt_common_main_seh are those llvm-symbolizer --inlines
+	// gives for crash.exe at RVAs 0x2a3d and 0x2d96 (the call before the return address):
+	// `anonymous namespace'::crash, `anonymous namespace'::start, and invoke_main.
+	var lines, inline []string
+	for _, l := range all {
+		if strings.Contains(l, " (Inline) -------- ") {
+			inline = append(inline, strings.Fields(l)[3])
+		} else {
+			lines = append(lines, l)
+		}
+	}
+	if strings.Join(inline, " ") != "crash!`anonymous crash!`anonymous crash!invoke_main+0x1c" ||
+		!strings.Contains(all[0], "crash!`anonymous namespace'::crash") || !strings.Contains(all[1], "crash!`anonymous namespace'::start") {
+		t.Errorf("kL inline frames:\n%s", strings.Join(all, "\n"))
+	}
 	want := []struct{ ret, site string }{
 		{"002a2d97", "crash!main+0x12d"},
 		{"750662c4", "crash!__scrt_common_main_seh+0xf9"},

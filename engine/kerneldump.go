@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"sort"
 	"strings"
 
@@ -43,12 +44,21 @@ func newKernelTarget(f *kdump.File) (*Target, error) {
 		}
 	default:
 		t.Kind = kernelKind(h.DumpType)
-		t.Memory = kernelMemory(f, t.Arch)
+		k.phys, k.pae = f, h.PaeEnabled
+		if tr := kernelTranslator(f, t.Arch, h.DirectoryTableBase, k.pae); tr != nil {
+			k.paging = tr
+			t.Memory = tr
+		} else {
+			t.Memory = noMemory{}
+		}
+		t.readDebuggerData()
+		t.chooseLayout()
 		ctx, err := f.Context()
-		t.Threads = []Thread{{Context: ctx, ContextError: err}}
-		t.Notes = append(t.Notes, "the loaded module and process lists of full and bitmap kernel dumps are not read yet")
+		t.readKernelLists(ctx, err)
+		return t, nil
 	}
 	t.readDebuggerData()
+	t.chooseLayout()
 	return t, nil
 }
 
@@ -98,18 +108,18 @@ func kernelSystemInfo(h *kdump.Header) SystemInfo {
 	}
 }
 
-// kernelMemory translates through the kernel's page tables (FORMATS.md §3).
-func kernelMemory(f *kdump.File, arch cpu.Arch) Memory {
-	h := &f.Header
+// kernelTranslator walks the page tables rooted at dtb (FORMATS.md §3); nil for a machine
+// without a known paging mode.
+func kernelTranslator(f vmem.Physical, arch cpu.Arch, dtb uint64, pae bool) *vmem.Translator {
 	switch arch {
 	case cpu.ArchAMD64:
-		return vmem.NewX64(f, h.DirectoryTableBase, false)
+		return vmem.NewX64(f, dtb, false)
 	case cpu.ArchX86:
-		return vmem.NewX86(f, h.DirectoryTableBase, h.PaeEnabled)
+		return vmem.NewX86(f, dtb, pae)
 	case cpu.ArchARM64:
-		return vmem.NewARM64(f, 0, h.DirectoryTableBase)
+		return vmem.NewARM64(f, 0, dtb)
 	}
-	return noMemory{}
+	return nil
 }
 
 type noMemory struct{}
@@ -133,7 +143,21 @@ func (t *Target) fillTriage(f *kdump.File) error {
 	} else {
 		th.ContextError = err
 	}
-	t.Threads = []Thread{th}
+	k := t.Kernel
+	if n, ok := f.TriageProcessorNumber(); ok && n < t.System.NumberOfProcessors {
+		k.Processor = n
+	}
+	t.Threads = processorSlots(t.System.NumberOfProcessors, k.Processor, th,
+		"not available in this dump: a small dump holds only the registers of the processor that bug-checked")
+	if b, err := f.TriageThread(); err == nil && b.HasVA {
+		k.CurrentThread = b.Addr
+	}
+	if b, err := f.TriageProcess(); err == nil && b.HasVA {
+		k.CurrentProcess = b.Addr
+	}
+	if b, err := f.TriagePrcb(); err == nil && b.HasVA {
+		k.CurrentPrcb = b.Addr
+	}
 
 	drivers, err := f.TriageDrivers()
 	if err != nil {
@@ -174,9 +198,13 @@ func (t *Target) readDebuggerData() {
 	b := make([]byte, 0x400)
 	n, _ := t.Memory.ReadAt(b, k.KdDebuggerDataBlock)
 	d, err := kdbg.Decode(b[:n], t.PointerSize())
-	if err != nil || d == nil {
+	if d == nil {
+		if err != nil {
+			t.Notes = append(t.Notes, "debugger data block: "+err.Error())
+		}
 		return
 	}
+	k.Debugger = d
 	if d.KernBase != 0 {
 		k.KernelBase = d.KernBase
 	}
@@ -228,4 +256,17 @@ func (m *blockMemory) find(addr uint64) (kdump.VirtualBlock, bool) {
 		}
 	}
 	return kdump.VirtualBlock{}, false
+}
+
+// processorSlots gives a kernel target one Thread per processor (in kernel mode `~N` names
+// processor N), with the known context at index known and the others failing with why.
+func processorSlots(n, known int, th Thread, why string) []Thread {
+	n = max(n, known+1, 1)
+	threads := make([]Thread, n)
+	for i := range threads {
+		threads[i] = Thread{ID: uint32(i), ContextError: errors.New(why)}
+	}
+	th.ID = uint32(known)
+	threads[known] = th
+	return threads
 }

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"wdbg/engine/cpu"
+	"wdbg/engine/kdbg"
+	"wdbg/engine/kernel"
+	"wdbg/engine/vmem"
 )
 
 // Arch re-exports cpu.Arch so that most callers need only this package.
@@ -272,9 +275,26 @@ type KernelInfo struct {
 	MachineName         string
 	// Processor is the processor that bug-checked (the prompt's N in `N: kd>`).
 	Processor int
+	// CurrentThread, CurrentProcess and CurrentPrcb are the ETHREAD, EPROCESS and KPRCB that were
+	// running on that processor (0 when unknown).
+	CurrentThread, CurrentProcess, CurrentPrcb uint64
 	// SystemUptime is how long the system had run, when the dump records it.
 	SystemUptime    time.Duration
 	HasSystemUptime bool
+	// Debugger is the decoded KDDEBUGGER_DATA64, nil when the dump's block could not be read.
+	Debugger *kdbg.Data
+	// KiProcessorBlock is the address of the array of KPRCB pointers (FORMATS.md §1.7).
+	KiProcessorBlock uint64
+	// Processors are the KPRCBs read from KiProcessorBlock (full and bitmap dumps).
+	Processors []kernel.Processor
+	// Layout gives structure offsets for this build (FORMATS.md §5, KDBG §2.1); nil when the
+	// build has no table (layoutErr says why).
+	Layout    *kernel.Layout
+	layoutErr error
+
+	phys   vmem.Physical    // the dump's physical memory (nil for small dumps)
+	pae    bool             // x86: the page tables are PAE
+	paging *vmem.Translator // the kernel address space (nil for small dumps)
 }
 
 // BugCheck is a stop code and its four parameters.

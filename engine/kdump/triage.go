@@ -371,3 +371,21 @@ func (f *File) TriageDataPage() (TriageBlock, error) {
 	_, err = f.block(uint64(b.Offset), b.Size, "triage data page")
 	return b, err
 }
+
+// TriageProcessorNumber is the KPRCB.Number of the processor that bug-checked, read from the
+// PRCB copy at the offset the debugger data gives (FORMATS.md §2.1, OffsetPrcbNumber).
+func (f *File) TriageProcessorNumber() (int, bool) {
+	b, err := f.copyBlock(f.tr().PrcbOffset, 0x1C, kdbgSizePrcb, "KPRCB")
+	if err != nil {
+		return 0, false
+	}
+	numOff, ok := f.kdbgField(kdbgOffsetPrcbNumber, 2)
+	if !ok || numOff+2 > b.Size {
+		return 0, false
+	}
+	raw, err := f.block(uint64(b.Offset)+numOff, 2, "KPRCB Number")
+	if err != nil {
+		return 0, false
+	}
+	return int(binary.LittleEndian.Uint16(raw)), true
+}

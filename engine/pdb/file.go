@@ -38,8 +38,9 @@ type File struct {
 	types     lazy[*typeStream] // TPI (tpi.go)
 	ids       lazy[*typeStream] // IPI
 
-	modMu   sync.Mutex
-	modules map[int]*lazy[*moduleData] // per module index, created on first use
+	modMu      sync.Mutex
+	modules    map[int]*lazy[*moduleData]   // per module index, created on first use
+	inlineMods map[int]*lazy[*inlineModule] // per module index, for inline frames (inline.go)
 
 	// decoded counts the bytes of module streams decoded and of names listed, against
 	// budget(): streams may share blocks in a crafted file, and without a bound a file of a

@@ -83,6 +83,7 @@ func exercise(f *File) {
 		f.LineAt(rva)
 		f.FPOAt(rva)
 		f.FrameDataAt(rva)
+		f.InlineFrames(rva)
 	}
 	f.Close()
 	f.PublicAt(0x1015)

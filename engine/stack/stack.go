@@ -22,6 +22,9 @@ type Frame struct {
 	unwind.Frame
 	Symbol    symbols.Symbol // the frame's code location
 	HasSymbol bool           // false when the instruction pointer is in no module
+	// Inline marks a function the compiler inlined into the next physical frame (inline.go):
+	// it shares that frame's registers and has no stack pointer or return address of its own.
+	Inline bool
 }
 
 // Walker walks stacks of one target; it caches each module's unwind data.

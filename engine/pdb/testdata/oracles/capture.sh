@@ -104,3 +104,64 @@ types allreg kdlibcpp/targetapp_test_cv_allreg_amd64/targetapp.pdb \
 types amdppm test-pdb-repository/amdppm.pdb/1C19FDDB27BB3399D9B45973EFEAFCF31/amdppm.pdb \
 	"_DEVICE_OBJECT|_DRIVER_OBJECT|_IRP|_KUSER_SHARED_DATA|_LIST_ENTRY|_UNICODE_STRING|_LARGE_INTEGER|_KDPC|_DISPATCHER_HEADER|_IO_STACK_LOCATION" \
 	"" "BITFIELD|ARRAY|MODIFIER|POINTER|PROCEDURE"
+
+# Inline sites (inline_test.go):
+#   NAME.inlines.txt  the module headers, every procedure record with the line after it (its
+#                     address) and every S_INLINESITE/S_INLINESITE2/S_INLINESITE_END record with
+#                     its decoded binary annotations
+#   NAME.il.txt       dump -il: each inlinee's first line and source file
+inlines() { # name relative-path
+	local name=$1 pdb=$fixtures/$2
+	{
+		echo "# llvm-pdbutil dump -symbols $2 | modules, procedures, inline sites and their ends"
+		"$pdbutil" dump -symbols "$pdb" | awk '
+			/^ *[0-9]+ \| S_/ { keep = ($3 ~ /^S_([GL]PROC32(_ID)?|INLINESITE2?|INLINESITE_END)$/); proc = ($3 ~ /PROC32/); n = 0; if (keep) print; next }
+			/^Mod [0-9]+ \|/ { print; next }
+			keep && proc { if (n++ == 0) print; next }
+			keep { print }'
+	} >"$here/$name.inlines.txt"
+	{
+		echo "# llvm-pdbutil dump -il $2"
+		"$pdbutil" dump -il "$pdb"
+	} >"$here/$name.il.txt"
+}
+
+inlines stacktest kdlibcpp/targetapp_stacktest_x64_release_v1/targetapp.pdb
+inlines allreg kdlibcpp/targetapp_test_cv_allreg_amd64/targetapp.pdb
+
+# Inline chains from llvm-symbolizer (inline_test.go), an independent reader of the same PE+PDB
+# pairs: NAME.symbolizer.txt has one line per address, "RVA|function|file|line|..." innermost
+# first with the physical function last, for every 4th byte of .text where the chain has
+# inlined frames and for every 30th of the others.
+symbolizer=${pdbutil%/*}/llvm-symbolizer
+# llvm-symbolizer 19 crashes on some inline sites (LazyRandomTypeCollection::getType): addresses
+# go in chunks, and a chunk that crashes is redone one address at a time, leaving out those that
+# crash.
+symbolize1() { "$symbolizer" --obj="$1" --inlines --relative-address --no-demangle --output-style=GNU --addresses 2>/dev/null; }
+symbolize() { # name relative-exe text-start text-size
+	local name=$1 exe=$fixtures/$2 start=$3 size=$4 chunk out a
+	chunk=$(mktemp)
+	{
+		echo "# llvm-symbolizer --obj=$2 --inlines --relative-address, every 4th address of .text, one line each"
+		for ((base = start; base < start + size; base += 200)); do
+			seq "$base" 4 $((base + 199 < start + size - 1 ? base + 199 : start + size - 1)) | awk '{ printf "0x%x\n", $1 }' >"$chunk"
+			if ! out=$(symbolize1 "$exe" <"$chunk"); then
+				out=""
+				while read -r a; do
+					out+=$(echo "$a" | symbolize1 "$exe")$'\n\n' || true
+				done <"$chunk"
+			fi
+			printf '%s\n\n' "$out"
+		done 2>/dev/null | awk 'function flush() { if (addr != "" && n > 0 && (n > 1 || k++ % 30 == 0)) print addr rec; addr = ""; rec = ""; n = 0; fn = "" }
+				/^0x/ { flush(); addr = $0; next }
+				/^$/ { flush(); next }
+				fn == "" { fn = $0; next }
+				{ loc = $0; line = loc; sub(/.*:/, "", line); file = loc; sub(/:[0-9]+$/, "", file)
+				  rec = rec "|" fn "|" file "|" line; fn = ""; n++ }
+				END { flush() }'
+	} >"$here/$name.symbolizer.txt"
+	rm -f "$chunk"
+}
+
+symbolize crash symbolic/crash.exe $((0x1000)) $((0x291b))
+symbolize crashwithexception symbolic/CrashWithException.exe $((0x1000)) $((0x10e2))
