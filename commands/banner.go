@@ -29,6 +29,7 @@ type kernelBanner struct {
 	PsLoadedModuleList string `json:"ps_loaded_module_list"`
 	BugCheck           string `json:"bugcheck"`
 	base, list         uint64
+	ptr                int
 }
 
 // eventLine is `(4b04.3da0): Access violation - code c0000005 (first/second chance not available)`.
@@ -77,7 +78,7 @@ func Banner(t *engine.Target, symPath, imagePath string) *BannerResult {
 	if k := t.Kernel; k != nil {
 		b.Kernel = &kernelBanner{MachineName: k.MachineName, KernelBase: hexString(k.KernelBase),
 			PsLoadedModuleList: hexString(k.PsLoadedModuleList), BugCheck: bugCheckLine(k.BugCheck),
-			base: k.KernelBase, list: k.PsLoadedModuleList}
+			base: k.KernelBase, list: k.PsLoadedModuleList, ptr: t.PointerSize()}
 	}
 	if x := t.Exception; x != nil && !t.Kind.IsKernel() {
 		b.Event = &eventLine{ProcessID: t.Process.ID, ThreadID: x.ThreadID, Code: x.Code, Text: ntstatus.EventText(x.Code)}
@@ -107,7 +108,7 @@ func (b *BannerResult) WriteText(w io.Writer) error {
 	b.System.writeIdentity(&s)
 	if k := b.Kernel; k != nil {
 		fmt.Fprintf(&s, "Machine Name:%s\n", k.MachineName)
-		fmt.Fprintf(&s, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n", FormatAddr(k.base, 8), FormatAddr(k.list, 8))
+		fmt.Fprintf(&s, "Kernel base = 0x%s PsLoadedModuleList = 0x%s\n", FormatAddr(k.base, k.ptr), FormatAddr(k.list, k.ptr))
 	}
 	b.System.writeTimes(&s, false)
 	if k := b.Kernel; k != nil {

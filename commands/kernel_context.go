@@ -77,6 +77,7 @@ func runDotThread(ctx context.Context, s *Session, args string) (Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	addr = s.canonical(addr)
 	t, err := r.Thread(addr)
 	if err != nil {
 		return nil, err
@@ -118,6 +119,7 @@ func runDotProcess(ctx context.Context, s *Session, args string) (Result, error)
 	if err != nil {
 		return nil, err
 	}
+	addr = s.canonical(addr)
 	if err := s.setImplicitProcess(ctx, addr); err != nil {
 		return nil, err
 	}

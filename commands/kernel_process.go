@@ -48,6 +48,7 @@ func parseProcessArgs(s *Session, args string) (processArgs, error) {
 		if err != nil {
 			return a, err
 		}
+		v = s.canonical(v)
 		a.target, a.flags = v, 0xF
 		if v == 0 || s.canonical(v) == s.canonical(^uint64(0)) {
 			a.target, a.flags = v, 0x3

@@ -37,7 +37,7 @@ func runThread(ctx context.Context, s *Session, args string) (Result, error) {
 			return nil, err
 		}
 		if s.canonical(v) != s.canonical(^uint64(0)) {
-			addr = v
+			addr = s.canonical(v)
 		}
 	}
 	if len(rest) >= 2 {

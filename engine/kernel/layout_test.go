@@ -162,6 +162,7 @@ func TestSourcePrecedence(t *testing.T) {
 	m := newFakeMem(8)
 	const p = 0xffffa00000010000
 	m.alloc(p, 0xc00)
+	m.u8(p, dispatcherProcess)
 	m.u64(p+0x550, 1)
 	m.u64(p+0x558, 2)
 	m.u64(p+0x560, 3)
@@ -186,6 +187,7 @@ func TestUnknownFieldsReported(t *testing.T) {
 	m := newFakeMem(8)
 	const th = 0xffffa00000200000
 	m.alloc(th, 0x1000)
+	m.u8(th, dispatcherThread)
 	r := &Reader{Mem: m, Layout: l.WithTypes(fakeTypes{})}
 	got, err := r.Thread(th)
 	if err != nil {

@@ -66,6 +66,9 @@ func (r *Reader) Process(addr uint64) (Process, error) {
 	if err != nil {
 		return Process{}, err
 	}
+	if err := checkObjectType(v.buf, addr, dispatcherProcess, "process"); err != nil {
+		return Process{}, err
+	}
 	p := Process{Addr: addr, arch64: r.ptrSize() == 8}
 	p.PID = v.ptr("UniqueProcessId")
 	p.ParentPID = v.ptr("InheritedFromUniqueProcessId")

@@ -73,6 +73,9 @@ func (r *Reader) Thread(addr uint64) (Thread, error) {
 	if err != nil {
 		return Thread{}, err
 	}
+	if err := checkObjectType(et.buf, addr, dispatcherThread, "thread"); err != nil {
+		return Thread{}, err
+	}
 	// KTHREAD is ETHREAD.Tcb at offset 0: the same bytes, another structure's offsets.
 	kt := &view{r: r, name: "_KTHREAD", addr: addr, buf: et.buf}
 	t := Thread{Addr: addr}

@@ -91,6 +91,7 @@ func buildProcesses19041(m *fakeMem) []uint64 {
 	for i, name := range names {
 		a := proc0 + uint64(i)*0x1000
 		m.alloc(a, epSize)
+		m.u8(a, dispatcherProcess)
 		m.u64(a+epPID, uint64(4+i*100))
 		m.u64(a+epParentPID, uint64(i*4))
 		m.u64(a+epDirBase, 0x1ad000+uint64(i)*0x1000)
@@ -177,6 +178,7 @@ func TestThreadList19041x64(t *testing.T) {
 	for i := range 2 {
 		a := thread0 + uint64(i)*0x1000
 		m.alloc(a, etSize)
+		m.u8(a, dispatcherThread)
 		m.u64(a+ktInitialStack, 0xffff850000006000+uint64(i))
 		m.u64(a+ktStackLimit, 0xffff850000000000)
 		m.u64(a+ktStackBase, 0xffff850000006000)

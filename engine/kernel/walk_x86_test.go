@@ -50,6 +50,7 @@ func TestWin7x86(t *testing.T) {
 	for i, name := range []string{"System", "csrss.exe"} {
 		a := uint64(p0 + i*0x1000)
 		m.alloc(a, x86epSize)
+		m.u8(a, dispatcherProcess)
 		m.u32(a+x86epPID, uint32(4+i*400))
 		m.u32(a+x86epParentPID, uint32(i*4))
 		m.u32(a+x86epDirBase, 0x185000+uint32(i)*0x20)
@@ -68,6 +69,7 @@ func TestWin7x86(t *testing.T) {
 
 	// One thread in csrss.exe, with the x86 switch frame at KernelStack (return address at +8).
 	m.alloc(th0, x86etSize)
+	m.u8(th0, dispatcherThread)
 	m.u32(th0+x86ktKernelStack, 0x8d000f00)
 	m.u32(th0+x86ktApcProcess, p0+0x1000)
 	m.u32(th0+x86ktProcess, p0+0x1000)

@@ -115,6 +115,11 @@ func canonicalSplit(vaBits uint) func(uint64) (int, string) {
 }
 
 func split32(va uint64) (int, string) {
+	// 32-bit kernels store and print pointers sign-extended to 64 bits (FORMATS.md §1.3), and
+	// MASM expressions on them evaluate so: 0xffffffff8480a040 is kernel address 8480a040.
+	if va>>32 == 0xFFFFFFFF && va&0x80000000 != 0 {
+		return 0, ""
+	}
 	if va>>32 != 0 {
 		return 0, "not a 32-bit address"
 	}

@@ -63,9 +63,26 @@ func TestX86NonPAE(t *testing.T) {
 		{"prototype", va(0x300, 8, 0), "PTE", StatePrototype, ""},
 		{"demand zero", va(0x300, 9, 0), "PTE", StateDemandZero, ""},
 		{"PDE zero", va(0, 0, 0), "PDE", StateZero, ""},
-		{"above 4 GB", 0xFFFFFFFF80000000, "", StateBadAddress, "32-bit"},
+		{"above 4 GB", 0x180000000, "", StateBadAddress, "32-bit"},
 	})
 	if got := tr.Levels(); len(got) != 2 || got[0] != "PDE" {
 		t.Errorf("Levels = %v", got)
+	}
+}
+
+// A 32-bit kernel pointer sign-extended to 64 bits (as dumps store them and MASM evaluates them)
+// translates exactly like its 32-bit form.
+func TestX86SignExtended(t *testing.T) {
+	f := newFakePhys()
+	const pdpt, pd, pt = 0x1000, 0x2000, 0x3000
+	f.put64(pdpt+2*8, pd|1)
+	f.put64(pd+5*8, pt|0x63)
+	f.put64(pt+7*8, 0x77000|0x63)
+	tr := NewX86(f, pdpt, true)
+	va32 := uint64(2<<30 | 5<<21 | 7<<12 | 0x123)
+	pa, _, err := tr.Translate(va32)
+	pa2, _, err2 := tr.Translate(0xFFFFFFFF00000000 | va32)
+	if err != nil || err2 != nil || pa != 0x77123 || pa2 != pa {
+		t.Errorf("Translate(%#x) = %#x, %v; sign-extended = %#x, %v; want 0x77123 for both", va32, pa, err, pa2, err2)
 	}
 }
