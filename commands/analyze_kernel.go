@@ -146,6 +146,9 @@ func newKernelAnalyzeResult(s *Session, rep *analysis.KernelReport, verbose bool
 		FailureIDHash: rep.FailureIDHash, Followup: rep.Followup, BugCheckLine: bugCheckLine(bc),
 		memoryAccess: rep.Entry.Hints.Memory != 0}
 	r.OSVersion, r.BuildLab = osVersion(sys.MajorVersion, sys.MinorVersion, sys.BuildNumber, sys.BuildString)
+	if r.ProcessName == "" {
+		r.ProcessName = s.bugCheckProcessName()
+	}
 	for _, p := range bc.Parameters {
 		// BUGCHECK_P1: 8 — bare hex (WINDBG-SPEC §3.1.2).
 		r.BugCheckParams = append(r.BugCheckParams, fmt.Sprintf("%x", p))
@@ -356,4 +359,22 @@ func runAnalyzeShow(s *Session, args string) (Result, error) {
 	}
 	params := [4]uint64{vals[1], vals[2], vals[3], vals[4]}
 	return &analyzeShowResult{newBugcheckDescription(uint32(vals[0]), params, s.PointerSize())}, nil
+}
+
+// bugCheckProcessName is the image of the process whose thread was running on the bug-checking
+// processor (PROCESS_NAME), "" when the dump does not hold that EPROCESS.
+func (s *Session) bugCheckProcessName() string {
+	k := s.Target.Kernel
+	if k == nil || k.CurrentProcess == 0 {
+		return ""
+	}
+	r, err := s.Target.KernelReader()
+	if err != nil {
+		return ""
+	}
+	p, err := r.Process(k.CurrentProcess)
+	if err != nil {
+		return ""
+	}
+	return p.ImageName
 }

@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"context"
+	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -201,6 +204,12 @@ func checkSynthCrashStack(t *testing.T, k synthKernel) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("kc on the bug-checking processor:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if k.m.PointerSize == 8 && k.m.TrapFrame != 0 {
+		kv := run(t, k.s, "kv")
+		if want := fmt.Sprintf("(TrapFrame @ %s)", FormatAddr(k.m.TrapFrame, 8)); strings.Count(kv, want) != 1 {
+			t.Errorf("kv lacks %q once:\n%s", want, kv)
+		}
+	}
 }
 
 func checkSynthProcessors(t *testing.T, k synthKernel) {
@@ -261,6 +270,7 @@ func checkSynthAnalyze(t *testing.T, k synthKernel) {
 		"SYMBOL_NAME:  " + strings.Replace(k.m.FaultingSymbol, "+0x", "+", 1),
 		"MODULE_NAME: " + k.m.FaultingModule,
 		"IMAGE_NAME:  " + k.m.FaultingModule + ".sys",
+		"PROCESS_NAME:  " + synthCrashProcess(k.m),
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("!analyze -v lacks %q:\n%s", w, out)
@@ -294,4 +304,60 @@ func TestSynthKernelStorageFormsAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Bad input that still opens: a KDBG pointer to nowhere and a process list head that loops back
+// on a broken entry give partial answers that say what is missing, never a failure to open.
+func TestSynthKernelBrokenPointers(t *testing.T) {
+	d, err := ksynth.Build(ksynth.Spec{Machine: ksynth.X64Win10_19041, Storage: ksynth.Bitmap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "MEMORY.DMP")
+	if err := d.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [8]byte
+	// FORMATS.md §1.2: DUMP_HEADER64.KdDebuggerDataBlock @0x80, PsActiveProcessHead @0x28.
+	binary.LittleEndian.PutUint64(b[:], 0xfffff80000000000) // mapped nowhere
+	f.WriteAt(b[:], 0x80)
+	binary.LittleEndian.PutUint64(b[:], d.Manifest().Processes[1].Address) // not a list head
+	f.WriteAt(b[:], 0x28)
+	f.Close()
+
+	target, err := engine.Open(path)
+	if err != nil {
+		t.Fatalf("a dump whose KDBG points nowhere must still open: %v", err)
+	}
+	defer target.Close()
+	notes := strings.Join(target.Notes, "\n")
+	if !strings.Contains(notes, "KiProcessorBlock is not known") {
+		t.Errorf("notes do not say the processor blocks are missing:\n%s", notes)
+	}
+	s := NewSession(target)
+	// The driver list still comes from the header's PsLoadedModuleList.
+	if lm := run(t, s, "lm"); !strings.Contains(lm, "   synthdrv ") {
+		t.Errorf("lm without KDBG:\n%s", lm)
+	}
+	if _, err := s.Exec(context.Background(), "!pcr 0"); err == nil || !strings.Contains(err.Error(), "not available in this dump") {
+		t.Errorf("!pcr without KiProcessorBlock: %v", err)
+	}
+	out := run(t, s, "!process 0 0")
+	if !strings.Contains(out, "(process list: ") {
+		t.Errorf("!process 0 0 over a broken list head does not say the list broke:\n%s", out)
+	}
+}
+
+func synthCrashProcess(m *ksynth.Manifest) string {
+	crash := m.Thread(m.CrashThread)
+	for _, p := range m.Processes {
+		if crash != nil && p.Address == crash.Process {
+			return p.ImageFileName
+		}
+	}
+	return "(crash process not in the manifest)"
 }

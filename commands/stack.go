@@ -323,8 +323,16 @@ func (r *stackResult) callSite(f stackFrame) string {
 	if r.opts.verbose && r.ptr == 4 && !f.Inline {
 		site += " " + fpoNote(f.frame.Frame)
 	}
+	if r.opts.verbose && r.arch == cpu.ArchAMD64 && f.frame.MachineFrame != 0 && !f.Inline {
+		// The machine frame a trap handler (KiPageFault, KiInterrupt...) pushed is the tail of
+		// its KTRAP_FRAME, whose Rip sits at +0x168 (public `dt nt!_KTRAP_FRAME`, 1809-26100).
+		site += fmt.Sprintf(" (TrapFrame @ %s)", FormatAddr(f.frame.MachineFrame-ktrapFrameRip, r.ptr))
+	}
 	return site
 }
+
+// ktrapFrameRip is the offset of Rip in the x64 KTRAP_FRAME.
+const ktrapFrameRip = 0x168
 
 // fpoNote is kv's x86 note: `(FPO: [params,locals,regs])` in dwords for a function without a
 // frame pointer, `(FPO: [Non-Fpo])` otherwise.
