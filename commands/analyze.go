@@ -237,17 +237,29 @@ func (r *analyzeResult) WriteText(w io.Writer) error {
 	key("MODULE_NAME: ", r.ModuleName)
 	key("IMAGE_NAME:  ", r.ImageName)
 	key("FAILURE_BUCKET_ID:  ", r.FailureBucketID)
-	key("OS_VERSION:  ", r.OSVersion)
-	if r.BuildLab != "" {
-		key("BUILDLAB_STR:  ", r.BuildLab)
-	}
-	key("OSPLATFORM_TYPE:  ", r.OSPlatform)
-	key("OSNAME:  ", r.OSName)
-	if r.ImageVersion != "" {
-		key("IMAGE_VERSION:  ", r.ImageVersion)
-	}
-	key("FAILURE_ID_HASH:  ", r.FailureIDHash)
-	fmt.Fprintf(&b, "Followup:     %s\n---------\n\n", r.Followup)
+	writeAnalysisTail(&b, key, analysisTail{r.OSVersion, r.BuildLab, r.OSPlatform, r.OSName, r.ImageVersion,
+		r.FailureIDHash, r.Followup})
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// analysisTail is what both !analyze layouts end with (WINDBG-SPEC §3.1.2 items 13-15, §3.1.3).
+type analysisTail struct {
+	osVersion, buildLab, platform, osName string
+	imageVersion                          string // printed after OSNAME; "" where the layout has it earlier
+	hash, followup                        string
+}
+
+func writeAnalysisTail(b *strings.Builder, key func(name, value string), t analysisTail) {
+	key("OS_VERSION:  ", t.osVersion)
+	if t.buildLab != "" {
+		key("BUILDLAB_STR:  ", t.buildLab)
+	}
+	key("OSPLATFORM_TYPE:  ", t.platform)
+	key("OSNAME:  ", t.osName)
+	if t.imageVersion != "" {
+		key("IMAGE_VERSION:  ", t.imageVersion)
+	}
+	key("FAILURE_ID_HASH:  ", t.hash)
+	fmt.Fprintf(b, "Followup:     %s\n---------\n\n", t.followup)
 }

@@ -304,14 +304,9 @@ func (r *kernelAnalyzeResult) WriteText(w io.Writer) error {
 		key("BUCKET_ID_FUNC_OFFSET:  ", r.FuncOffset)
 	}
 	key("FAILURE_BUCKET_ID:  ", r.FailureBucketID)
-	key("OS_VERSION:  ", r.OSVersion)
-	if r.BuildLab != "" {
-		key("BUILDLAB_STR:  ", r.BuildLab)
-	}
-	key("OSPLATFORM_TYPE:  ", r.OSPlatform)
-	key("OSNAME:  ", r.OSName)
-	key("FAILURE_ID_HASH:  ", r.FailureIDHash)
-	fmt.Fprintf(&b, "Followup:     %s\n---------\n\n", r.Followup)
+	// The kernel layout prints IMAGE_VERSION with the module keys above.
+	writeAnalysisTail(&b, key, analysisTail{r.OSVersion, r.BuildLab, r.OSPlatform, r.OSName, "",
+		r.FailureIDHash, r.Followup})
 	_, err := io.WriteString(w, b.String())
 	return err
 }

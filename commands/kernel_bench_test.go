@@ -17,16 +17,7 @@ import (
 //
 //	go test ./commands -run '^$' -bench KernelOpenAnalyze -benchmem
 func BenchmarkKernelOpenAnalyze4GiB(b *testing.B) {
-	d, err := ksynth.Build(ksynth.Spec{Machine: ksynth.X64Win10_19041, Storage: ksynth.Bitmap,
-		PhysicalBytes: 4 << 30, AllPages: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "MEMORY.DMP")
-	if err := d.WriteFile(path); err != nil {
-		b.Fatal(err)
-	}
-	benchOpenAnalyze(b, path, "")
+	benchOpenAnalyze(b, synth4GiBPath(b), "")
 }
 
 func BenchmarkKernelOpenAnalyzeTriage(b *testing.B) {
@@ -52,6 +43,19 @@ func benchOpenAnalyze(b *testing.B, path, symPath string) {
 
 // Open alone, for the split between opening and analysing.
 func BenchmarkKernelOpen4GiB(b *testing.B) {
+	path := synth4GiBPath(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		t, err := engine.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t.Close()
+	}
+}
+
+// synth4GiBPath writes a 4 GiB sparse bitmap dump (every RAM page in the bitmap).
+func synth4GiBPath(b *testing.B) string {
 	d, err := ksynth.Build(ksynth.Spec{Machine: ksynth.X64Win10_19041, Storage: ksynth.Bitmap,
 		PhysicalBytes: 4 << 30, AllPages: true})
 	if err != nil {
@@ -61,12 +65,5 @@ func BenchmarkKernelOpen4GiB(b *testing.B) {
 	if err := d.WriteFile(path); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		t, err := engine.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		t.Close()
-	}
+	return path
 }
