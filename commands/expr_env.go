@@ -96,10 +96,27 @@ func (e sessionEnv) pseudoRegister(name string) (uint64, bool) {
 		if s.Target.Process.HasID {
 			return uint64(s.Target.Process.ID), true
 		}
+	case "$bug_code":
+		if k := s.Target.Kernel; k != nil {
+			return uint64(k.BugCheck.Code), true
+		}
+	case "$bug_param1", "$bug_param2", "$bug_param3", "$bug_param4":
+		if k := s.Target.Kernel; k != nil {
+			return k.BugCheck.Parameters[name[len(name)-1]-'1'], true
+		}
+	case "$proc":
+		if s.Target.Kind.IsKernel() {
+			if p := s.currentProcessAddr(context.Background()); p != 0 {
+				return p, true
+			}
+		}
 	case "$teb", "$thread":
-		// In user mode $thread is the TEB ("Pseudo-Register Syntax").
+		// In user mode $thread is the TEB ("Pseudo-Register Syntax"); in kernel mode the ETHREAD.
 		if s.Target.Kind.IsKernel() && name == "$thread" {
-			break // the ETHREAD, which needs the kernel's thread list
+			if th := s.currentThreadAddr(); th != 0 {
+				return th, true
+			}
+			break
 		}
 		if thread != nil && thread.TEB != 0 {
 			return thread.TEB, true

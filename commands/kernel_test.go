@@ -90,6 +90,14 @@ func TestKernelTriageObjects(t *testing.T) {
 	if got := run(t, s, "r rip"); got != "rip=fffff8047bdf5a80\n" {
 		t.Errorf(".thread on the running thread: r rip = %q, want the processor's rip", got)
 	}
+	// .bugcheck's values as pseudo-registers (WINDBG-SPEC §4 notes); $thread/$proc the current
+	// ETHREAD/EPROCESS.
+	for expr, want := range map[string]string{"$bug_code": "00000000`1000007e", "$bug_param4": "ffff8504`29891720",
+		"$thread": "ffffc08b`de9e1640", "$proc": "ffffc08b`dce94180"} {
+		if got := run(t, s, "? "+expr); !strings.Contains(got, "= "+want) {
+			t.Errorf("? %s = %q, want %s", expr, got, want)
+		}
+	}
 	if _, err := s.Exec(context.Background(), "!pte fffff8048b58334c"); err == nil || !strings.Contains(err.Error(), "not available in this dump") {
 		t.Errorf("!pte on a small dump: err = %v, want 'not available in this dump'", err)
 	}
