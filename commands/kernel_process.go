@@ -19,8 +19,8 @@ var processCommands = []*Command{
 		Summary: "show kernel processes",
 		Help: "Shows the current process, the EPROCESS at an address, the process with a PID, or with 0 every " +
 			"process on PsActiveProcessHead (an image name keeps only those whose 15-character ImageFileName " +
-			"matches). Flags: 1 times and memory, 2 thread details, 4 the thread list (with 2: each thread as " +
-			"!thread shows it, with its stack). The default is 3 for 0/-1, 0xF for one process.",
+			"matches). Flags: 1 times and memory, 4 the threads one line each, 2 each thread's details as " +
+			"!thread shows them, 6 also each thread's stack. The default is 3 for 0/-1, 0xF for one process.",
 		Run: runProcess,
 	},
 	{
@@ -172,13 +172,15 @@ func (s *Session) processEntry(ctx context.Context, r *kernel.Reader, p kernel.P
 	if flags&1 != 0 {
 		e.Details = s.processDetails(p)
 	}
-	if flags&4 != 0 || flags&2 != 0 && flags&4 != 0 {
+	// WINDBG-SPEC §3.10: 4 lists the threads one line each, 2 gives each its details, both
+	// together add each thread's stack.
+	if flags&6 != 0 {
 		threads, err := r.Threads(p)
 		if err != nil {
 			e.ThreadError = err.Error()
 		}
 		for _, t := range threads {
-			e.Threads = append(e.Threads, s.threadEntry(ctx, r, t, flags&2 != 0, flags&2 != 0))
+			e.Threads = append(e.Threads, s.threadEntry(ctx, r, t, flags&2 != 0, flags&6 == 6))
 		}
 	}
 	return e

@@ -301,14 +301,15 @@ func runVtop(ctx context.Context, s *Session, args string) (Result, error) {
 	w, werr := tr.Walk(va)
 	return &vtopResult{Mode: tr.Mode(), VA: hexString(va), DirBase: hexString(dirBase), Steps: vtopSteps(w.Steps),
 		PA: physOrEmpty(w, werr), Error: errString(werr), va: va, pa: w.PA, large: w.PageSize > 0x1000,
-		ptr: s.PointerSize(), arch: s.Target.Arch, dirBase: dirBase, steps: w.Steps}, nil
+		ptr: s.PointerSize(), arch: s.Target.Arch, dirBase: dirBase}, nil
 }
 
 type vtopStep struct {
-	Level string `json:"level"`
-	At    string `json:"physical"`
-	Entry string `json:"entry"`
-	State string `json:"state"`
+	Level     string `json:"level"`
+	At        string `json:"physical"`
+	Entry     string `json:"entry"`
+	State     string `json:"state"`
+	at, entry uint64
 }
 
 type vtopResult struct {
@@ -323,13 +324,13 @@ type vtopResult struct {
 	large   bool
 	ptr     int
 	arch    cpu.Arch
-	steps   []vmem.Step
 }
 
 func vtopSteps(steps []vmem.Step) []vtopStep {
 	out := make([]vtopStep, len(steps))
 	for i, st := range steps {
-		out[i] = vtopStep{Level: st.Level, At: hexString(st.EntryAddr), Entry: hexString(st.Entry), State: st.State.String()}
+		out[i] = vtopStep{Level: st.Level, At: hexString(st.EntryAddr), Entry: hexString(st.Entry), State: st.State.String(),
+			at: st.EntryAddr, entry: st.Entry}
 	}
 	return out
 }
@@ -360,8 +361,8 @@ func (r *vtopResult) WriteText(w io.Writer) error {
 		prefix = "Arm64VtoP"
 	}
 	fmt.Fprintf(&b, "%s: Virt %0*x, pagedir %0*x\n", prefix, r.ptr*2, r.va, r.ptr*2, r.dirBase)
-	for _, st := range r.steps {
-		fmt.Fprintf(&b, "%s: %s %016x - %016x\n", prefix, st.Level, st.EntryAddr, st.Entry)
+	for _, st := range r.Steps {
+		fmt.Fprintf(&b, "%s: %s %016x - %016x\n", prefix, st.Level, st.at, st.entry)
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "%s: %s\n", prefix, r.Error)

@@ -111,7 +111,7 @@ type kthreadEntry struct {
 	Win32Thread       string   `json:"win32thread"`
 	State             string   `json:"state"`
 	WaitReason        string   `json:"wait_reason,omitempty"`
-	Processor         int      `json:"running_on,omitempty"`
+	Processor         int      `json:"running_on"` // -1 when not running
 	IRPs              []string `json:"irps,omitempty"`
 	Process           string   `json:"process"`
 	Image             string   `json:"image"`
