@@ -33,6 +33,9 @@ func (t *Target) chooseLayout() {
 	if k.Debugger != nil {
 		l = l.WithKDBG(k.Debugger)
 	}
+	if n := l.Note(); n != "" {
+		t.Notes = append(t.Notes, n)
+	}
 	k.Layout = l
 }
 

@@ -43,10 +43,34 @@ type FieldInfo struct {
 // BuiltinLayout is the table layout for a build: each structure uses the column of the build,
 // or else of the nearest lower build its table has (19042–19045 share 19041's structures,
 // FORMATS.md §5). Note says when a structure had to fall back to another build.
+//
+// ARM64 has no tables in FORMATS.md §5. Its layout borrows the x64 tables of the structures
+// whose layout follows from the pointer size alone (portableStructures); every other offset can
+// only come from the dump's KDBG block (WithKDBG) and the kernel's PDB (WithTypes), and reads as
+// unknown otherwise, so the commands give partial answers instead of none.
 func BuiltinLayout(arch cpu.Arch, build uint32) (*Layout, error) {
-	tables, err := archTables(arch)
-	if err != nil {
-		return nil, err
+	var tables map[string]*table
+	var archNote string
+	switch {
+	case hasTables(arch):
+		t, err := archTables(arch)
+		if err != nil {
+			return nil, err
+		}
+		tables = t
+	case arch == cpu.ArchARM64:
+		x64, err := archTables(cpu.ArchAMD64)
+		if err != nil {
+			return nil, err
+		}
+		tables = map[string]*table{}
+		for _, name := range portableStructures {
+			tables[name] = x64[name]
+		}
+		archNote = fmt.Sprintf("no built-in %s structure tables; %s from the x64 tables (the same layout on every 64-bit machine); other offsets come only from the dump's KDBG block and the kernel's symbols",
+			arch, strings.Join(portableStructures, ", "))
+	default:
+		return nil, fmt.Errorf("kernel: no structure layout for architecture %s", arch)
 	}
 	l := &Layout{arch: arch, build: build, tables: tables, columns: map[string]int{}}
 	fallback := map[uint32][]string{} // column build → structures using it for another build
@@ -64,9 +88,10 @@ func BuiltinLayout(arch cpu.Arch, build uint32) (*Layout, error) {
 			fallback[col] = append(fallback[col], name)
 		}
 	}
-	if len(l.columns) == 0 {
+	if len(l.columns) == 0 && archNote == "" {
 		return nil, fmt.Errorf("kernel: no built-in %s structure table for build %d (the oldest is %d)", arch, build, oldest)
 	}
+	l.note = archNote
 	if len(fallback) > 0 {
 		var parts []string
 		cols := make([]uint32, 0, len(fallback))
@@ -79,10 +104,15 @@ func BuiltinLayout(arch cpu.Arch, build uint32) (*Layout, error) {
 			sort.Strings(names)
 			parts = append(parts, fmt.Sprintf("%d for %s", c, strings.Join(names, ", ")))
 		}
-		l.note = fmt.Sprintf("no built-in structure table for %s build %d; using the nearest lower build: %s", arch, build, strings.Join(parts, "; "))
+		l.note = strings.TrimPrefix(l.note+"; "+fmt.Sprintf("no built-in structure table for %s build %d; using the nearest lower build: %s", arch, build, strings.Join(parts, "; ")), "; ")
 	}
 	return l, nil
 }
+
+// portableStructures are the structures made only of pointers, ULONGs, LIST_ENTRYs and
+// UNICODE_STRINGs, whose offsets C's alignment rules fix from the pointer size: an ARM64 kernel
+// lays them out as an x64 kernel does.
+var portableStructures = []string{"_KLDR_DATA_TABLE_ENTRY"}
 
 // sameStructures: builds 19042–19045 (20H2–22H2) share 19041's kernel (FORMATS.md §5).
 func sameStructures(column, build uint32) bool {

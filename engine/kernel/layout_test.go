@@ -90,8 +90,42 @@ func TestBuiltinLayoutNotes(t *testing.T) {
 	if _, err := BuiltinLayout(cpu.ArchAMD64, 7600); err == nil {
 		t.Error("build 7600 precedes every table yet got a layout")
 	}
-	if _, err := BuiltinLayout(cpu.ArchARM64, 22621); err == nil {
-		t.Error("ARM64 has no tables yet got a layout")
+}
+
+// ARM64 has no FORMATS.md §5 tables: its layout knows nothing by itself, takes what the KDBG
+// block and the PDB say, and its note says where offsets can come from.
+func TestARM64LayoutFromKDBGAndTypes(t *testing.T) {
+	l, err := BuiltinLayout(cpu.ArchARM64, 22621)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(l.Note(), "KDBG") || l.PointerSize() != 8 {
+		t.Errorf("note %q, pointer size %d", l.Note(), l.PointerSize())
+	}
+	if _, _, ok := l.Offset("_EPROCESS", "UniqueProcessId"); ok {
+		t.Error("an empty layout claims to know _EPROCESS.UniqueProcessId")
+	}
+	// FORMATS.md §5 _KLDR_DATA_TABLE_ENTRY (x64) 19041: DllBase @0x30, BaseDllName @0x58.
+	if off, _, ok := l.Offset("_KLDR_DATA_TABLE_ENTRY", "DllBase"); !ok || off != 0x30 {
+		t.Errorf("ARM64 _KLDR_DATA_TABLE_ENTRY.DllBase = %#x %v, want the x64 0x30", off, ok)
+	}
+	// FORMATS.md §2: OffsetKThreadTeb u16 @0x29A, OffsetEprocessPeb @0x2AA (values are ours).
+	l = l.WithKDBG(kdbgBlock(t, map[int]uint16{0x29a: 0xf0, 0x2aa: 0x550}))
+	if off, src, ok := l.Offset("_KTHREAD", "Teb"); !ok || off != 0xf0 || src != SourceKDBG {
+		t.Errorf("_KTHREAD.Teb = %#x %v %v, want 0xf0 from KDBG", off, src, ok)
+	}
+	if off, _, ok := l.Offset("_EPROCESS", "Peb"); !ok || off != 0x550 {
+		t.Errorf("_EPROCESS.Peb = %#x %v, want 0x550", off, ok)
+	}
+	l = l.WithTypes(fakeTypes{"_EPROCESS.UniqueProcessId": 0x440, "_EPROCESS": 0xa40})
+	if off, src, ok := l.Offset("_EPROCESS", "UniqueProcessId"); !ok || off != 0x440 || src != SourcePDB {
+		t.Errorf("_EPROCESS.UniqueProcessId = %#x %v %v, want 0x440 from the PDB", off, src, ok)
+	}
+	if n, ok := l.Size("_EPROCESS"); !ok || n != 0xa40 {
+		t.Errorf("sizeof _EPROCESS = %#x %v", n, ok)
+	}
+	if _, err := BuiltinLayout(cpu.ArchARM, 9600); err == nil {
+		t.Error("32-bit ARM got a layout")
 	}
 }
 

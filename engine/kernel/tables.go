@@ -41,6 +41,9 @@ var (
 	x86Tables = sync.OnceValues(func() (map[string]*table, error) { return parseTables("layouts/x86.txt") })
 )
 
+// hasTables says whether FORMATS.md §5 gives built-in tables for arch.
+func hasTables(arch cpu.Arch) bool { return arch == cpu.ArchAMD64 || arch == cpu.ArchX86 }
+
 // archTables is the parsed data file of an architecture, read once.
 func archTables(arch cpu.Arch) (map[string]*table, error) {
 	switch arch {
