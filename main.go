@@ -42,6 +42,9 @@ func main() {
 }
 
 func run(args []string) int {
+	if isDiffCommand(args) {
+		return runDiff(args[1:], os.Stdout, os.Stderr)
+	}
 	opts, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wdbg: %v\n%s", err, shortUsage)
