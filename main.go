@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"wdbg/commands"
 	"wdbg/engine"
 	"wdbg/repl"
+	"wdbg/scripts"
 )
 
 // version is set at build time with -ldflags "-X main.version=..." for releases.
@@ -36,6 +38,14 @@ const (
 	exitUsage         = 2 // bad command line, or the log file could not be opened
 	exitCommandFailed = 3 // a command run in batch (-c or standard input) failed
 )
+
+func init() {
+	// The script commands are in the table from the start, so that .help, --help-commands and the
+	// README reference list them; startScripts replaces them with the session's working ones.
+	for _, c := range scripts.Reference() {
+		commands.Register(c)
+	}
+}
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -100,8 +110,11 @@ func run(args []string) int {
 		out.Text(fmt.Sprintf("Opened log file '%s'\n", opts.logFile))
 	}
 	// Our own product line, never Microsoft's, then two blank lines as cdb leaves before the
-	// banner (WINDBG-SPEC §2.2 items 2-3).
-	out.Text(fmt.Sprintf("wdbg version %s - a WinDbg-compatible dump debugger\n\n\n", version))
+	// banner (WINDBG-SPEC §2.2 items 2-3). A --script run prints only what the script prints.
+	quiet := opts.script != "" && !opts.hasCommands
+	if !quiet {
+		out.Text(fmt.Sprintf("wdbg version %s - a WinDbg-compatible dump debugger\n\n\n", version))
+	}
 
 	start := time.Now()
 	target, err := engine.Open(opts.dump)
@@ -121,13 +134,34 @@ func run(args []string) int {
 	}
 
 	session := commands.NewSessionWith(target, sessionOptions(opts))
-	out.Result("", commands.Banner(target, session.Symbols.Path().Raw, opts.imagePath), nil, 0)
+	if !quiet {
+		out.Result("", commands.Banner(target, session.Symbols.Path().Raw, opts.imagePath), nil, 0)
+	}
 	out.Flush()
 
-	runner := repl.NewRunner(session, out)
 	ctx := context.Background()
+	host := startScripts(ctx, session, opts, out)
+	defer host.Close()
+
+	runner := repl.NewRunner(session, out)
 	if opts.hasCommands {
 		runner.RunBatch(ctx, opts.commands)
+	}
+	if opts.script != "" && !runner.Done() {
+		// The script ends the session, as a batch ending in q does; Ctrl-C stops it.
+		sctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		run, err := host.RunFile(sctx, opts.script, opts.scriptArgs)
+		stop()
+		var res commands.Result
+		if run != nil && err == nil {
+			res = run
+		}
+		failed := out.Result("--script "+opts.script, res, err, 0)
+		out.Flush()
+		if failed || runner.Failed() {
+			return exitCommandFailed
+		}
+		return exitOK
 	}
 	if !runner.Done() {
 		err = nil
@@ -148,6 +182,33 @@ func run(args []string) int {
 	return exitOK
 }
 
+// startScripts creates the session's Lua host, adds its commands to the command table and loads
+// the user's script directory and every --script-dir. A script that fails to load is reported
+// and the session goes on.
+func startScripts(ctx context.Context, session *commands.Session, opts *options, out *repl.Output) *scripts.Host {
+	so := scripts.Options{Unsafe: opts.unsafeLua, Timeout: opts.timeout, Register: commands.Register}
+	if !out.JSON() {
+		so.Output = out // print() streams to the terminal and the log while the script runs
+	}
+	host := scripts.New(session, so)
+	for _, c := range host.Commands() {
+		if err := commands.Register(c); err != nil {
+			fmt.Fprintf(os.Stderr, "wdbg: %v\n", err)
+		}
+	}
+	dirs := append([]string{scripts.UserDir()}, opts.scriptDirs...)
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		if err := host.LoadDir(ctx, dir); err != nil {
+			out.Error(fmt.Errorf("loading scripts from %s: %w", dir, err), 0)
+		}
+	}
+	out.Flush()
+	return host
+}
+
 // decideColor applies --color/--no-color, then NO_COLOR (https://no-color.org), then whether
 // standard output is a terminal.
 func decideColor(choice colorChoice, noColorEnv string, stdoutTerminal bool) bool {
@@ -161,6 +222,7 @@ func decideColor(choice colorChoice, noColorEnv string, stdoutTerminal bool) boo
 }
 
 const shortUsage = `usage: wdbg -z DUMP [-c "cmd1;cmd2;q"] [-y SYMPATH] [-i IMAGEPATH] [-logo FILE] [--json]
+       wdbg -z DUMP [options] --script FILE.lua [ARGS...]
        wdbg --help | --version | --help-commands [--markdown]
 `
 
@@ -180,6 +242,16 @@ Options (as cdb: letters are not case-sensitive, '/' may replace '-'):
                      {"command": "...", "result": {...}, "error": null}
   --color, --no-color
                      colour error messages (default: on a terminal unless NO_COLOR is set)
+  --script FILE [ARGS...]
+                     run a Lua script (or a bundled playbook: triage, spooler, drivers)
+                     with ARGS, print only its output and end; everything after FILE is
+                     passed to the script, so put --script last
+  --script-dir DIR   load the Lua files in DIR at start (their dbg.command definitions
+                     become commands); the user directory ~/.config/wdbg/scripts
+                     ($XDG_CONFIG_HOME/wdbg/scripts) is always loaded
+  --unsafe-lua       give scripts io, os, package, debug, dofile, loadfile and require
+                     (by default they see base, table, string, math and coroutine only)
+  --timeout DURATION stop any script that runs longer (30s, 2m); Ctrl-C stops one too
   -v                 report how long opening the dump took
   --version          print the version and exit
   --help-commands    print the command reference (--markdown for README form)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 // options is what the command line asks for.
@@ -22,6 +23,12 @@ type options struct {
 	help         bool
 	helpCommands bool
 	markdown     bool
+
+	script     string   // --script FILE: run this Lua script (or bundled playbook), then end
+	scriptArgs []string // the arguments after --script FILE
+	scriptDirs []string // --script-dir DIR (repeatable): load the Lua files there at start
+	unsafeLua  bool     // --unsafe-lua: open io, os, package and debug to scripts
+	timeout    time.Duration
 }
 
 type colorChoice int
@@ -118,6 +125,26 @@ func parseArgs(args []string) (*options, error) {
 			o.helpCommands = true
 		case "markdown":
 			o.markdown = true
+		case "script":
+			if o.script, err = value("a Lua script file"); err == nil {
+				// Like lua FILE ARGS: everything after the script belongs to it.
+				o.scriptArgs = append([]string{}, args[i+1:]...)
+				i = len(args)
+			}
+		case "script-dir":
+			var dir string
+			dir, err = value("a directory of Lua scripts")
+			o.scriptDirs = append(o.scriptDirs, dir)
+		case "unsafe-lua":
+			o.unsafeLua = true
+		case "timeout":
+			var d string
+			if d, err = value("a duration such as 30s or 2m"); err == nil {
+				o.timeout, err = time.ParseDuration(d)
+				if err != nil || o.timeout <= 0 {
+					err = usagef("--timeout %s: a positive duration such as 30s or 2m is expected", d)
+				}
+			}
 		default:
 			switch {
 			case ignoredOptions[name]:
@@ -163,7 +190,7 @@ func optionName(arg string) (name, value string, hasValue, ok bool) {
 
 func takesValue(name string) bool {
 	switch name {
-	case "z", "c", "y", "i", "logo", "loga":
+	case "z", "c", "y", "i", "logo", "loga", "script", "script-dir", "timeout":
 		return true
 	}
 	return false

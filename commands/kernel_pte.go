@@ -49,7 +49,7 @@ func runPte(ctx context.Context, s *Session, args string) (Result, error) {
 	va = s.canonical(va)
 	w, werr := tr.Walk(va)
 	return &pteResult{VA: hexString(va), Mode: tr.Mode(), Levels: pteLevels(s, tr, va, w.Steps),
-		Detail: pteDetail(w, werr, tr.Mode()), va: va, ptr: s.PointerSize()}, nil
+		Detail: pteDetail(w, werr, tr.Mode(), s.Target.System.BuildNumber), va: va, ptr: s.PointerSize()}, nil
 }
 
 // canonical sign-extends a 32-bit expression result on 32-bit targets, where `!pte 801544f4`
@@ -171,7 +171,7 @@ func (s *Session) selfMapAddresses(mode string, va uint64) map[string]uint64 {
 }
 
 // pteDetail explains the entry that ended a walk short of a page, or a followed transition page.
-func pteDetail(w vmem.Walk, err error, mode string) []string {
+func pteDetail(w vmem.Walk, err error, mode string, build uint32) []string {
 	var te *vmem.TranslationError
 	if err != nil {
 		if e, ok := err.(*vmem.TranslationError); ok {
@@ -198,12 +198,31 @@ func pteDetail(w vmem.Walk, err error, mode string) []string {
 	case vmem.StateDemandZero:
 		return []string{"not valid", " DemandZero", fmt.Sprintf(" Protect: %x - %s", pteProtection(te.Entry), protectionName(pteProtection(te.Entry)))}
 	case vmem.StatePageFile:
-		return []string{"not valid", fmt.Sprintf(" PageFile: %2d", te.Entry>>1&0xF),
-			fmt.Sprintf(" Offset: %x", te.Entry>>32), fmt.Sprintf(" Protect: %x - %s", pteProtection(te.Entry), protectionName(pteProtection(te.Entry)))}
+		return []string{"not valid", fmt.Sprintf(" PageFile: %2d", pageFileNumber(te.Entry, mode, build)),
+			fmt.Sprintf(" Offset: %x", pageFileOffset(te.Entry, mode)), fmt.Sprintf(" Protect: %x - %s", pteProtection(te.Entry), protectionName(pteProtection(te.Entry)))}
 	case vmem.StatePrototype:
 		return []string{"not valid", " Proto: " + te.Reason}
 	}
 	return []string{"not valid", " " + te.Reason}
+}
+
+// pageFileNumber is a software PTE's PageFileLow: bits 4:1 until the x64 kernel moved it to
+// 15:12 (there by 19041, still 4:1 in 1803; FORMATS.md §3.2), so the builds between, whose
+// layout the facts leave open, keep 4:1.
+func pageFileNumber(e uint64, mode string, build uint32) uint64 {
+	if (mode == "x64" || mode == "x64 LA57") && build >= 19041 {
+		return e >> 12 & 0xF
+	}
+	return e >> 1 & 0xF
+}
+
+// pageFileOffset is a software PTE's PageFileHigh: bits 63:32 of an 8-byte PTE, bits 31:12 of a
+// 4-byte non-PAE one (FORMATS.md §3.2).
+func pageFileOffset(e uint64, mode string) uint64 {
+	if mode == "x86" {
+		return e >> 12 & 0xFFFFF
+	}
+	return e >> 32
 }
 
 // pteProtection is the 5-bit MMPTE software protection (bits 9:5, FORMATS.md §3.2).
@@ -289,9 +308,11 @@ func runVtop(ctx context.Context, s *Session, args string) (Result, error) {
 	}
 	dirBase := s.Target.Kernel.DirectoryTableBase
 	if base != 0 {
-		// A page frame number, or (as WinDbg tolerates) the whole DirBase.
+		// A page frame number, or (as WinDbg tolerates) the whole DirBase. A PAE DirBase is the
+		// 32-byte-aligned PDPT (FORMATS.md §3.1: CR3 bits 31:5), so it need not be page aligned.
 		dirBase = base
-		if base&0xFFF != 0 || base < 0x1000 {
+		pdpt := tr.Mode() == "x86 PAE" && base&0x1F == 0
+		if !pdpt && base&0xFFF != 0 || base < 0x1000 {
 			dirBase = base << 12
 		}
 		if tr, err = s.Target.AddressSpace(dirBase); err != nil {

@@ -16,8 +16,9 @@ import (
 // Full and bitmap kernel dumps: no public real one exists, so engine/ksynth writes them from the
 // FORMATS.md facts (page tables, KDBG, driver list, processes, threads with stacks through
 // exported driver functions, processors, a bug check) and records what it wrote in a manifest.
-// Every command is checked against that manifest, for Windows 10 19041 x64 and Windows 7 x86
-// PAE, and the run-list and bitmap forms of each must print the same thing.
+// Every command is checked against that manifest, for Windows 10 19041 x64, Windows 7 x64 and
+// Windows 7 x86 with and without PAE, and the run-list and bitmap forms of each must print the
+// same thing.
 
 type synthKernel struct {
 	s *Session
@@ -45,7 +46,8 @@ func openSynthKernel(t *testing.T, machine ksynth.Machine, storage ksynth.Storag
 var synthMachines = []struct {
 	name    string
 	machine ksynth.Machine
-}{{"x64-19041", ksynth.X64Win10_19041}, {"x86pae-7601", ksynth.X86PAEWin7_7601}}
+}{{"x64-19041", ksynth.X64Win10_19041}, {"x86pae-7601", ksynth.X86PAEWin7_7601},
+	{"x86-7601", ksynth.X86Win7_7601}, {"x64-7601", ksynth.X64Win7_7601}}
 
 func TestSynthKernelCommands(t *testing.T) {
 	for _, mc := range synthMachines {
@@ -245,8 +247,19 @@ func checkSynthPte(t *testing.T, k synthKernel) {
 	for _, w := range walks {
 		out := run(t, k.s, fmt.Sprintf("!pte %x", w.VA))
 		for _, l := range w.Levels {
-			if want := fmt.Sprintf("contains %016X", l.Entry); !strings.Contains(out, want) {
+			// 8-byte entries print 16 digits; a non-PAE x86 PTE is 4 bytes, 8 digits.
+			want := fmt.Sprintf("contains %016X", l.Entry)
+			if k.m.PointerSize == 4 && !k.m.PAE {
+				want = fmt.Sprintf("contains %08X", l.Entry)
+			}
+			if !strings.Contains(out, want) {
 				t.Errorf("!pte %x lacks %s's %q:\n%s", w.VA, l.Name, want, out)
+			}
+			if at, ok := synthSelfMap(k.m, w.VA)[l.Name]; ok {
+				want := fmt.Sprintf("%s at %0*X", l.Name, 2*k.m.PointerSize, at)
+				if !strings.Contains(out, want) {
+					t.Errorf("!pte %x lacks %q (the self-map address of the entry):\n%s", w.VA, want, out)
+				}
 			}
 		}
 		vtop := run(t, k.s, fmt.Sprintf("!vtop 0 %x", w.VA))
@@ -260,6 +273,22 @@ func checkSynthPte(t *testing.T, k synthKernel) {
 	un := k.m.PTE.Unmapped
 	if out := run(t, k.s, fmt.Sprintf("!vtop 0 %x", un.VA)); !strings.Contains(out, "translation fails") {
 		t.Errorf("!vtop of an unmapped address:\n%s", out)
+	}
+	// The pagefile PTE: its offset is PageFileHigh, bits 63:32 of an 8-byte PTE but 31:12 of a
+	// 4-byte non-PAE one (FORMATS.md §3.2).
+	if out, want := run(t, k.s, fmt.Sprintf("!pte %x", k.m.PTE.PageFile.VA)), fmt.Sprintf(" Offset: %x\n", k.m.PTE.PageFileHigh); !strings.Contains(out, want) {
+		t.Errorf("!pte of the pagefile page lacks %q:\n%s", want, out)
+	}
+	// A user address translates only through its process's DirBase, given as !process prints
+	// it (on PAE the 32-byte-aligned PDPT address, not a page).
+	for _, p := range k.m.Processes {
+		if p.Peb == 0 {
+			continue
+		}
+		out := run(t, k.s, fmt.Sprintf("!vtop %x %x", dirBaseForDisplay(p.DirectoryTableBase, k.m.PointerSize), p.Peb))
+		if want := fmt.Sprintf("translates to physical address %x.", p.PebPhysical); !strings.Contains(out, want) {
+			t.Errorf("!vtop of %s's PEB lacks %q:\n%s", p.ImageFileName, want, out)
+		}
 	}
 }
 
@@ -276,6 +305,22 @@ func checkSynthAnalyze(t *testing.T, k synthKernel) {
 			t.Errorf("!analyze -v lacks %q:\n%s", w, out)
 		}
 	}
+}
+
+// synthSelfMap is where each level's entry for va appears in the page-table self-map (FORMATS.md
+// §3.1): on x64 at the manifest's PteBase (KDBG.PteBase on Windows 10, the fixed
+// 0xFFFFF68000000000 on Windows 7, whose KDBG has no such field), each level's entry being the
+// PTE of the one below; on x86 the PTEs at PteBase and the page directory at PdeBase.
+func synthSelfMap(m *ksynth.Manifest, va uint64) map[string]uint64 {
+	if m.PointerSize == 8 {
+		pte := func(a uint64) uint64 { return m.PTE.PteBase + (a>>9)&0x7FFFFFFFF8 }
+		p := pte(va)
+		return map[string]uint64{"PTE": p, "PDE": pte(p), "PPE": pte(pte(p)), "PXE": pte(pte(pte(p)))}
+	}
+	if m.PAE {
+		return map[string]uint64{"PTE": m.PTE.PteBase + va>>12*8, "PDE": m.PTE.PdeBase + va>>21*8}
+	}
+	return map[string]uint64{"PTE": m.PTE.PteBase + va>>12*4, "PDE": m.PTE.PdeBase + va>>22*4}
 }
 
 func firstLine(s string) string {
@@ -309,7 +354,13 @@ func TestSynthKernelStorageFormsAgree(t *testing.T) {
 // Bad input that still opens: a KDBG pointer to nowhere and a process list head that loops back
 // on a broken entry give partial answers that say what is missing, never a failure to open.
 func TestSynthKernelBrokenPointers(t *testing.T) {
-	d, err := ksynth.Build(ksynth.Spec{Machine: ksynth.X64Win10_19041, Storage: ksynth.Bitmap})
+	for _, mc := range synthMachines {
+		t.Run(mc.name, func(t *testing.T) { checkSynthBrokenPointers(t, mc.machine) })
+	}
+}
+
+func checkSynthBrokenPointers(t *testing.T, machine ksynth.Machine) {
+	d, err := ksynth.Build(ksynth.Spec{Machine: machine, Storage: ksynth.Bitmap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,12 +372,23 @@ func TestSynthKernelBrokenPointers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b [8]byte
-	// FORMATS.md §1.2: DUMP_HEADER64.KdDebuggerDataBlock @0x80, PsActiveProcessHead @0x28.
-	binary.LittleEndian.PutUint64(b[:], 0xfffff80000000000) // mapped nowhere
-	f.WriteAt(b[:], 0x80)
-	binary.LittleEndian.PutUint64(b[:], d.Manifest().Processes[1].Address) // not a list head
-	f.WriteAt(b[:], 0x28)
+	m := d.Manifest()
+	nowhere, notAHead := m.PTE.Unmapped.VA, m.Processes[1].Address
+	if m.PointerSize == 8 {
+		// FORMATS.md §1.2: DUMP_HEADER64.KdDebuggerDataBlock @0x80, PsActiveProcessHead @0x28.
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], nowhere)
+		f.WriteAt(b[:], 0x80)
+		binary.LittleEndian.PutUint64(b[:], notAHead)
+		f.WriteAt(b[:], 0x28)
+	} else {
+		// FORMATS.md §1.3: DUMP_HEADER32.KdDebuggerDataBlock @0x60, PsActiveProcessHead @0x1C.
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(nowhere))
+		f.WriteAt(b[:], 0x60)
+		binary.LittleEndian.PutUint32(b[:], uint32(notAHead))
+		f.WriteAt(b[:], 0x1C)
+	}
 	f.Close()
 
 	target, err := engine.Open(path)

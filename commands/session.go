@@ -10,6 +10,7 @@ import (
 	"wdbg/engine"
 	"wdbg/engine/analysis"
 	"wdbg/engine/cpu"
+	"wdbg/engine/pooltag"
 	"wdbg/engine/stack"
 	"wdbg/engine/symbols"
 	"wdbg/engine/symstore"
@@ -50,6 +51,9 @@ type Session struct {
 
 	// KernelState is the implicit thread and process of a kernel session (.thread, .process).
 	KernelState KernelState
+
+	// PoolTags describes pool tags for !poolused and !pool (pooltag.txt files, then our list).
+	PoolTags *pooltag.Database
 }
 
 // SessionOptions are what a session is started with besides the dump.
@@ -58,6 +62,7 @@ type SessionOptions struct {
 	TriageRules *analysis.Rules // !analyze's rules (nil: the bundled ones)
 	ImagePath   []string        // directories with images (-i)
 	Store       symstore.Options
+	PoolTags    *pooltag.Database // pool tag descriptions (nil: the built-in list only)
 }
 
 // Scope is a register context chosen by a context command rather than the thread's own.
@@ -80,7 +85,10 @@ func NewSession(t *engine.Target) *Session {
 
 // NewSessionWith starts a session with a symbol path and image path.
 func NewSessionWith(t *engine.Target, opts SessionOptions) *Session {
-	s := &Session{Target: t, ImagePath: opts.ImagePath, TriageRules: opts.TriageRules}
+	s := &Session{Target: t, ImagePath: opts.ImagePath, TriageRules: opts.TriageRules, PoolTags: opts.PoolTags}
+	if s.PoolTags == nil {
+		s.PoolTags = pooltag.NewDatabase(pooltag.Builtin())
+	}
 	s.Symbols = symbols.New(t, symbols.Options{Path: symstore.ParsePath(opts.SymbolPath),
 		ImagePath: opts.ImagePath, Store: opts.Store})
 	if t.Kernel != nil && t.Kernel.Processor < len(t.Threads) {

@@ -20,5 +20,6 @@ func families() [][]*Command {
 		pteCommands,           // kernel_pte.go: !pte, !vtop
 		processCommands,       // kernel_process.go, kernel_thread.go: !process, !thread
 		kernelContextCommands, // kernel_context.go: .thread, .process, !pcr, !prcb, !irql
+		poolCommands,          // pool_cmds.go: !vm, !poolused, !poolfind, !pool
 	}
 }

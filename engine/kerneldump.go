@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -208,6 +209,23 @@ func (t *Target) readDebuggerData() {
 	if d.KernBase != 0 {
 		k.KernelBase = d.KernBase
 	}
+	if t.System.CSDVersion == "" {
+		t.System.CSDVersion = servicePack(t.Memory, d.CmNtCSDVersion)
+	}
+}
+
+// servicePack is the banner's "Service Pack N" from nt!CmNtCSDVersion, whose address KDBG holds
+// (FORMATS.md §2): the kernel keeps the service pack number in bits 15:8 of that ULONG (0x100 on
+// Windows 7 SP1). "" when there is none or the variable cannot be read.
+func servicePack(mem Memory, addr uint64) string {
+	if addr == 0 {
+		return ""
+	}
+	v, err := ReadU32(mem, addr)
+	if err != nil || v>>8&0xFF == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Service Pack %d", v>>8&0xFF)
 }
 
 // blockMemory is a triage dump's virtual memory: the blocks it holds, sorted by address.

@@ -42,7 +42,7 @@ type mapping struct {
 func newBuilder(spec Spec) *builder {
 	p := profileOf(spec.Machine)
 	return &builder{
-		spec: spec, p: p, mem: newPhysMem(spec.PhysicalBytes), vpages: map[uint64]mapping{},
+		spec: spec, p: p, mem: newPhysMem(spec.PhysicalBytes, p.firstFreePFN()), vpages: map[uint64]mapping{},
 		globals: map[string]uint64{}, arenaNext: p.arena, stackNext: p.stacks,
 		m: &Manifest{Globals: map[string]uint64{}},
 	}
@@ -59,6 +59,7 @@ func (b *builder) build() error {
 		b.buildProcessors, // KPCR/KPRCB, KiProcessorBlock, contexts
 		b.buildModuleList, // PsLoadedModuleList
 		b.buildKdbg,       // KDDEBUGGER_DATA64, DBGKD_GET_VERSION64
+		b.buildPool,       // Spec.Pool: trackers, big pages, pool pages, !vm counters (pool*.go)
 		b.buildPTEFacts,   // transition, pagefile, 1 GiB page, unmapped address
 		b.buildExtra,      // caller regions
 		b.buildUserSpaces, // per-process page tables (kernel half shared) and PEBs
@@ -73,9 +74,21 @@ func (b *builder) build() error {
 }
 
 // newKernelSpace creates the kernel page tables: the PML4 with its self-map entry (x64,
-// KDBG.PteBase, FORMATS.md §2), or the PAE PDPT with its four page directories, mapped at
-// 0xC0600000 as Windows does (the PTE self-map of PAE kernels).
+// KDBG.PteBase, FORMATS.md §2), the PAE PDPT with its four page directories, mapped at
+// 0xC0600000 as Windows does (the PTE self-map of PAE kernels), or the two-level page directory
+// whose entry 0x300 points at itself, so that the PTEs appear at 0xC0000000 and the directory
+// at 0xC0300000 (non-PAE, §3.1).
 func (b *builder) newKernelSpace() error {
+	if !b.p.is64 && !b.p.pae {
+		pfn, err := b.mem.alloc()
+		if err != nil {
+			return err
+		}
+		root := pfn * pageSize
+		b.kernel = &space{mem: b.mem, levels: levelsX86, root: root, userEnd: 0x80000000}
+		b.kernel.putEntry(root+4*selfIndexX86, root|tableKernel)
+		return nil
+	}
 	if b.p.is64 {
 		pfn, err := b.mem.alloc()
 		if err != nil {
@@ -129,9 +142,10 @@ func (b *builder) mapKernel(va, size, flags uint64) error {
 	return nil
 }
 
-// mapKernelLarge maps a 2 MiB page at va to the frames from pfn.
+// mapKernelLarge maps a large page (2 MiB, or 4 MiB with two-level x86 paging) at va to the
+// frames from pfn.
 func (b *builder) mapKernelLarge(va, pfn uint64) error {
-	const size = 1 << 21
+	size := b.p.largePage()
 	if err := b.kernel.mapLarge(va, pfn*pageSize, size); err != nil {
 		return err
 	}

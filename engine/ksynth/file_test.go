@@ -21,6 +21,8 @@ func TestWriteFileSparse4GiB(t *testing.T) {
 	for _, spec := range []Spec{
 		{Machine: X64Win10_19041, Storage: Bitmap, AllPages: true, PhysicalBytes: 4 << 30},
 		{Machine: X86PAEWin7_7601, Storage: RunList, PhysicalBytes: 4 << 30},
+		// Two-level x86 paging reaches 4 GiB exactly: frame numbers up to 0xFFFFF (§3.1).
+		{Machine: X86Win7_7601, Storage: RunList, PhysicalBytes: 4 << 30},
 	} {
 		d, err := Build(spec)
 		if err != nil {
@@ -46,7 +48,7 @@ func TestWriteFileSparse4GiB(t *testing.T) {
 		if f.Header.Is64 {
 			tr = vmem.NewX64(f, f.Header.DirectoryTableBase, false)
 		} else {
-			tr = vmem.NewX86(f, f.Header.DirectoryTableBase, true)
+			tr = vmem.NewX86(f, f.Header.DirectoryTableBase, f.Header.PaeEnabled)
 		}
 		for _, w := range append(m.PTE.Walks, m.PTE.Transition, m.PTE.LargePage) {
 			buf := make([]byte, len(w.Pattern))
@@ -63,7 +65,8 @@ func TestWriteFileSparse4GiB(t *testing.T) {
 
 // TestReadAtMatchesWriteFile: the bytes served from memory equal the file's.
 func TestReadAtMatchesWriteFile(t *testing.T) {
-	for _, spec := range []Spec{{Storage: Bitmap}, {Machine: X86PAEWin7_7601, Storage: Bitmap, AllPages: true, PageAlignBitmapData: true}} {
+	for _, spec := range []Spec{{Storage: Bitmap}, {Machine: X86PAEWin7_7601, Storage: Bitmap, AllPages: true, PageAlignBitmapData: true},
+		{Machine: X86Win7_7601, Storage: Bitmap}, {Machine: X64Win7_7601, Storage: RunList}} {
 		d, err := Build(spec)
 		if err != nil {
 			t.Fatal(err)

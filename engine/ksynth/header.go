@@ -91,7 +91,11 @@ func (b *builder) headerBytes(dumpType uint32, ramRuns []pfnRun, fileSize uint64
 		h.u32(0x2C+4*uint32(i), uint32(v))
 	}
 	copy(h[0x3C:0x5C], make([]byte, 32)) // VersionUser
-	h.u32(0x5C, 1)                       // PaeEnabled, KdSecondaryVersion, Spare
+	pae := uint32(0)
+	if p.pae {
+		pae = 1
+	}
+	h.u32(0x5C, pae) // PaeEnabled (§1.3: the only thing that tells the paging mode), KdSecondaryVersion, Spare
 	h.u32(0x60, uint32(b.m.KdDebuggerDataBlock))
 	// PHYSICAL_MEMORY_DESCRIPTOR32 @0x64: NumberOfRuns, NumberOfPages, runs of two u32s.
 	h.u32(0x64, uint32(len(ramRuns)))

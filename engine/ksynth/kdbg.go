@@ -49,9 +49,13 @@ func (b *builder) buildKdbg() error {
 	b.write(block+0x10, []byte("KDBG"))
 	b.u32(block+0x14, p.kdbgSize)
 	flags := uint16(0)
-	if p.is64 {
+	switch {
+	case p.is64 && p.build >= 9200:
 		flags = 4 << 2 // PagingLevels 4
-	} else {
+	case p.is64:
+		// Windows 7: the §2 sizes put the PagingLevels bits in a later era; 0 says "not set",
+		// which readers must take as "four levels".
+	case p.pae:
 		flags = 1 // PaeEnabled
 	}
 	b.u16(block+0x36, flags)
@@ -80,8 +84,13 @@ func (b *builder) buildKdbg() error {
 	poolTrack := b.global("PoolTrackTable", 8)
 	physBlock := b.global("MmPhysicalMemoryBlock", 8)
 	lab := "19041.1.amd64fre.vb_release.191206-1406"
-	if !p.is64 {
+	switch {
+	case !p.is64:
 		lab = "7601.24545.x86fre.win7sp1_ldr_escrow.200102-1707"
+	case p.build == 7601:
+		lab = "7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707"
+	}
+	if p.build == 7601 {
 		b.u32(csd, 0x100) // Service Pack 1
 	}
 	buildLab := b.global("NtBuildLab", uint64(len(lab)+1))

@@ -1,5 +1,6 @@
 // Package ksynth writes synthetic Windows kernel crash dumps — full (run list) and bitmap
-// dumps of a Windows 10 19041 x64 or a Windows 7 7601 x86 PAE machine — and a Manifest of
+// dumps of a Windows 10 19041 x64, a Windows 7 7601 x64, or a Windows 7 7601 x86 machine with
+// PAE or two-level paging — and a Manifest of
 // everything it put in them, the oracle against which the kernel-dump readers and commands are
 // tested. No public full or bitmap kernel dump could be had (issue 4, "Real data and tests"),
 // so the files are laid out from ../shared/spec/FORMATS.md alone:
@@ -7,7 +8,7 @@
 //   - §1.2/§1.3 the DUMP_HEADER64/32, §1.4 the run list and the bitmap header,
 //   - §2 KDDEBUGGER_DATA64 with the §2.1 structure offsets, §2.2 DBGKD_GET_VERSION64,
 //   - §3 page tables (x64 four levels with 2 MB and 1 GB pages, x86 PAE with 2 MB pages,
-//     a transition PTE and a pagefile PTE, §3.2),
+//     x86 non-PAE with 4 MB pages, a transition PTE and a pagefile PTE, §3.2),
 //   - §4.4 CONTEXT records, §5 EPROCESS/ETHREAD/KTHREAD/KPRCB/KPCR/LDR entries and the
 //     KUSER_SHARED_DATA fields of §5.1, §8 x64 unwind data and the x86 EBP chain.
 //
@@ -31,7 +32,16 @@ const (
 	X64Win10_19041 Machine = iota
 	// X86PAEWin7_7601 is Windows 7 SP1 (build 7601), x86 with PAE paging (ntkrpamp).
 	X86PAEWin7_7601
+	// X86Win7_7601 is Windows 7 SP1 (build 7601), x86 without PAE (ntkrnlmp): two-level
+	// 32-bit paging with 4 MB large pages (FORMATS.md §3.1).
+	X86Win7_7601
+	// X64Win7_7601 is Windows 7 SP1 (build 7601), x64: the fixed PTE self-map at
+	// 0xFFFFF68000000000 (no KDBG.PteBase) and LDR_DATA_TABLE_ENTRY kernel module entries.
+	X64Win7_7601
 )
+
+// Machines lists every machine the writer builds.
+var Machines = []Machine{X64Win10_19041, X86PAEWin7_7601, X86Win7_7601, X64Win7_7601}
 
 func (m Machine) String() string {
 	switch m {
@@ -39,20 +49,28 @@ func (m Machine) String() string {
 		return "x64-19041"
 	case X86PAEWin7_7601:
 		return "x86pae-7601"
+	case X86Win7_7601:
+		return "x86-7601"
+	case X64Win7_7601:
+		return "x64-7601"
 	}
 	return fmt.Sprintf("Machine(%d)", int(m))
 }
 
-// ParseMachine accepts the names String gives ("x64-19041", "x86pae-7601") and the short
-// forms "x64" and "x86".
+// ParseMachine accepts the names String gives ("x64-19041", "x86pae-7601", "x86-7601",
+// "x64-7601") and the short forms "x64" (19041), "x86" and "x86pae" (PAE 7601).
 func ParseMachine(s string) (Machine, error) {
 	switch s {
 	case "x64-19041", "x64":
 		return X64Win10_19041, nil
 	case "x86pae-7601", "x86", "x86pae":
 		return X86PAEWin7_7601, nil
+	case "x86-7601":
+		return X86Win7_7601, nil
+	case "x64-7601":
+		return X64Win7_7601, nil
 	}
-	return 0, fmt.Errorf("ksynth: unknown machine %q (want x64-19041 or x86pae-7601)", s)
+	return 0, fmt.Errorf("ksynth: unknown machine %q (want x64-19041, x64-7601, x86pae-7601 or x86-7601)", s)
 }
 
 // Storage is how the dump stores physical pages (FORMATS.md §1.4).
@@ -120,10 +138,13 @@ type Spec struct {
 	DumpType uint32
 	// Extra regions to map (see Region).
 	Extra []Region
+	// Pool is the pool content to write (pool.go); nil writes none.
+	Pool *PoolSpec
 }
 
 func (s Spec) normalize() (Spec, error) {
-	if s.Machine != X64Win10_19041 && s.Machine != X86PAEWin7_7601 {
+	p := profileOf(s.Machine)
+	if p == nil {
 		return s, fmt.Errorf("ksynth: unknown machine %d", s.Machine)
 	}
 	if s.Storage != RunList && s.Storage != Bitmap {
@@ -141,11 +162,14 @@ func (s Spec) normalize() (Spec, error) {
 	if s.PhysicalBytes == 0 {
 		s.PhysicalBytes = 32 << 20
 	}
-	if s.PhysicalBytes%pageSize != 0 || s.PhysicalBytes < minPhysical {
-		return s, fmt.Errorf("ksynth: PhysicalBytes %#x must be a multiple of 4 KiB and at least %d MiB", s.PhysicalBytes, minPhysical>>20)
+	if s.PhysicalBytes%pageSize != 0 || s.PhysicalBytes < p.minPhysical() {
+		return s, fmt.Errorf("ksynth: PhysicalBytes %#x must be a multiple of 4 KiB and at least %d MiB", s.PhysicalBytes, p.minPhysical()>>20)
 	}
-	if s.Machine == X86PAEWin7_7601 && s.PhysicalBytes > 64<<30 {
+	if !p.is64 && p.pae && s.PhysicalBytes > 64<<30 {
 		return s, fmt.Errorf("ksynth: PAE addresses at most 64 GiB")
+	}
+	if !p.is64 && !p.pae && s.PhysicalBytes > 4<<30 {
+		return s, fmt.Errorf("ksynth: non-PAE x86 paging addresses at most 4 GiB (FORMATS.md §3.1)")
 	}
 	for _, r := range s.Extra {
 		if r.VA%pageSize != 0 {
@@ -158,8 +182,6 @@ func (s Spec) normalize() (Spec, error) {
 const (
 	pageSize      = 0x1000
 	maxProcessors = 8
-	// minPhysical leaves room for the large page at 2 MiB and the pages the writer fills.
-	minPhysical = 8 << 20
 )
 
 // Dump is a built dump: its physical memory, its file layout and its manifest.

@@ -12,7 +12,7 @@ type Manifest struct {
 	Machine     string `json:"machine"`
 	Build       uint32 `json:"build"`
 	PointerSize int    `json:"pointer_size"`
-	PAE         bool   `json:"pae"`
+	PAE         bool   `json:"pae"` // x86 PAE paging (false on x64 and non-PAE x86)
 	Storage     string `json:"storage"`
 	DumpType    uint32 `json:"dump_type"`
 	// BitmapSignature is "FDMP" or "SDMP" for bitmap dumps.
@@ -77,6 +77,8 @@ type Manifest struct {
 	FileSize      int64  `json:"file_size"`
 	// Runs is the header's run list (RunList storage) as {BasePage, PageCount}.
 	Runs [][2]uint64 `json:"runs,omitempty"`
+	// Pool is what Spec.Pool put in the dump (pool_manifest.go).
+	Pool *PoolFacts `json:"pool,omitempty"`
 }
 
 // BugCheck is the bug check code and its parameters.
@@ -149,6 +151,9 @@ type Process struct {
 	BasePriority          uint8    `json:"base_priority"`
 	Threads               []uint64 `json:"threads"`              // ETHREAD addresses in ThreadListHead order
 	ImageBase             uint64   `json:"image_base,omitempty"` // PEB.ImageBaseAddress
+	// PebPhysical is where the PEB is in physical memory: Peb translated through the
+	// process's own DirectoryTableBase (user space is per process, FORMATS.md §3.1).
+	PebPhysical uint64 `json:"peb_physical,omitempty"`
 }
 
 // Thread is one ETHREAD.
@@ -233,14 +238,21 @@ type SharedData struct {
 
 // PTEFacts are the translation facts for !pte / !vtop tests.
 type PTEFacts struct {
-	// PteBase is the x64 self-map base (KDBG.PteBase); 0xC0000000 on PAE.
+	// PteBase is the x64 self-map base (KDBG.PteBase on Windows 10, the fixed
+	// 0xFFFFF68000000000 on Windows 7); 0xC0000000 on x86.
 	PteBase uint64 `json:"pte_base"`
+	// PdeBase is where x86 page-directory entries appear in the self-map: 0xC0600000 with PAE,
+	// 0xC0300000 without (x64 derives it from PteBase).
+	PdeBase uint64 `json:"pde_base,omitempty"`
 	Walks   []Walk `json:"walks"`
 	// Transition is a VA whose PTE is a transition PTE (valid 0, transition 1, prototype 0;
 	// §3.2): it still translates, to PA, and reads Pattern.
 	Transition Walk `json:"transition"`
 	// PageFile is a VA whose PTE says the page is in the pagefile: no translation.
 	PageFile Walk `json:"page_file"`
+	// PageFileHigh is the page offset in the pagefile that PTE holds (§3.2: bits 63:32, or
+	// 31:12 in a 4-byte non-PAE PTE).
+	PageFileHigh uint64 `json:"page_file_high"`
 	// Unmapped is a VA no table maps; Walk.FailLevel names the level whose entry is zero.
 	Unmapped Walk `json:"unmapped"`
 	// LargePage (2 MiB, nt) and GigPage (1 GiB, x64 only) are walks of large pages.

@@ -43,8 +43,13 @@ func (b *builder) buildPTEFacts() error {
 	if err := b.kernel.setLeaf(b.p.transitionVA, last, pfn*pageSize|pteTransition|protReadWrt); err != nil {
 		return err
 	}
-	// A pagefile entry: PageFileHigh (bits 63:32) = 0x1234, protection read/write.
-	if err := b.kernel.setLeaf(b.p.pageFileVA, last, 0x1234<<32|protReadWrt); err != nil {
+	// A pagefile entry: PageFileHigh = 0x1234 (bits 63:32; 31:12 in a 4-byte non-PAE PTE),
+	// protection read/write.
+	pageFile := uint64(pageFileHigh<<32 | protReadWrt)
+	if b.kernel.entrySize() == 4 {
+		pageFile = pageFileHigh<<12 | protReadWrt
+	}
+	if err := b.kernel.setLeaf(b.p.pageFileVA, last, pageFile); err != nil {
 		return err
 	}
 	if b.p.gigPageVA != 0 {
@@ -100,7 +105,12 @@ func (b *builder) recordMappings() error {
 	pte := &b.m.PTE
 	pte.PteBase = b.p.pteBase
 	if !b.p.is64 {
-		pte.PteBase = 0xC0000000
+		// §3.1 self-maps: the PTEs at 0xC0000000; the page directories after them, at
+		// 0xC0300000 (1024 4-byte PTEs per 4 MiB) or 0xC0600000 (512 8-byte PTEs per 2 MiB).
+		pte.PteBase, pte.PdeBase = 0xC0000000, 0xC0600000
+		if !b.p.pae {
+			pte.PdeBase = 0xC0300000
+		}
 	}
 	for _, va := range []uint64{b.modules[1].base, b.modules[2].base + 0x1000, b.p.kuserSharedData,
 		b.processes[len(b.processes)-1].addr, b.m.Processors[0].Pcr, b.crash.stackBase - 0x20} {
@@ -108,10 +118,11 @@ func (b *builder) recordMappings() error {
 	}
 	pte.Transition = b.walkFacts(b.p.transitionVA)
 	pte.PageFile = b.walkFacts(b.p.pageFileVA)
+	pte.PageFileHigh = pageFileHigh
 	pte.Unmapped = b.walkFacts(b.p.unmappedVA)
 	pte.LargePage = b.walkFacts(b.nt.base + 0x1234)
 	if b.p.gigPageVA != 0 {
-		w := b.walkFacts(b.p.gigPageVA + largePagePFN*pageSize) // physical 2 MiB: nt's headers
+		w := b.walkFacts(b.p.gigPageVA + b.p.largePFN()*pageSize) // nt's headers, in the 1 GiB page
 		pte.GigPage = &w
 	}
 	for _, w := range append([]Walk{pte.Transition, pte.LargePage}, pte.Walks...) {

@@ -89,8 +89,9 @@ func moduleDefs(p *profile) []*moduleDef {
 	return []*moduleDef{nt, hal, synth, printflt}
 }
 
-// buildModules lays out and maps every module. nt goes in a 2 MiB large page at frame
-// largePagePFN (FORMATS.md §3.1); the others in 4 KiB pages, code read-only and executable.
+// buildModules lays out and maps every module. nt goes in a large page (2 MiB, 4 MiB without
+// PAE) at frame profile.largePFN (FORMATS.md §3.1); the others in 4 KiB pages, code read-only
+// and executable.
 func (b *builder) buildModules() error {
 	for i, def := range moduleDefs(b.p) {
 		base := b.p.driverBase + uint64(i-2)*0x200000
@@ -102,10 +103,10 @@ func (b *builder) buildModules() error {
 		}
 		im := layoutImage(b.p, def, base)
 		if i == 0 {
-			if im.size > 1<<21 {
+			if uint64(im.size) > b.p.largePage() {
 				return fmt.Errorf("ksynth: internal: nt image is %#x bytes, more than its large page", im.size)
 			}
-			if err := b.mapKernelLarge(base, largePagePFN); err != nil {
+			if err := b.mapKernelLarge(base, b.p.largePFN()); err != nil {
 				return err
 			}
 			b.nt = im
@@ -146,7 +147,7 @@ func (b *builder) function(name string) *function {
 
 // buildModuleList writes the loader entries and links them from PsLoadedModuleList in load
 // order (FORMATS.md §5.1 "Kernel modules"): KLDR_DATA_TABLE_ENTRY on x64 19041,
-// LDR_DATA_TABLE_ENTRY on Win7 x86.
+// LDR_DATA_TABLE_ENTRY on Windows 7 (x86 and x64).
 func (b *builder) buildModuleList() error {
 	l := b.p.ldr
 	head := b.global("PsLoadedModuleList", 2*uint64(b.p.ptr))

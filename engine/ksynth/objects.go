@@ -137,11 +137,10 @@ func (b *builder) newProcess(name string, pid, ppid, created uint64, index int) 
 	if pid > 4 {
 		// A user process: its PEB (§5 _PEB) in a frame mapped later into its own space.
 		pr.peb = b.p.pebBase + uint64(index)*0x100000
-		pr.imageBase = 0x00007FF6A1200000 + uint64(index)*0x10000000
 		if !b.p.is64 {
 			pr.peb = b.p.pebBase + uint64(index)*0x3000
-			pr.imageBase = 0x00A30000 + uint64(index)*0x100000
 		}
+		pr.imageBase = b.p.imageBase + uint64(index)*b.p.imageStep
 		pfn, err := b.mem.alloc()
 		if err != nil {
 			return nil, err
@@ -166,6 +165,7 @@ func (b *builder) newProcess(name string, pid, ppid, created uint64, index int) 
 		b.ptr(addr+e.sectionBaseAddress, pr.imageBase)
 		b.ptr(addr+e.virtualSize, 0x2000000+uint64(index)*0x100000)
 		pr.facts.Peb, pr.facts.ImageBase = pr.peb, pr.imageBase
+		pr.facts.PebPhysical = pb
 	}
 	return pr, nil
 }
@@ -182,7 +182,7 @@ func (b *builder) buildUserSpaces() error {
 		dtb := b.kernel.root
 		if pr.peb != 0 {
 			var pdpt uint64
-			if !b.p.is64 {
+			if !b.p.is64 && b.p.pae {
 				pdpt = b.pdptNext
 				b.pdptNext += 0x20
 			}

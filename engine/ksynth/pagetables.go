@@ -26,6 +26,11 @@ const (
 	leafLarge   = ptePresent | pteWrite | pteAccessed | pteDirty | pteLarge | pteGlobal
 	pdptePAE    = ptePresent // PAE PDPTEs allow only P, PWT, PCD (§3.1: Windows keeps all four valid)
 	protReadWrt = 4 << 5     // MM protection 4 (read/write) in bits 9:5 of a software PTE (§3.2)
+
+	pageFileHigh = 0x1234 // the PageFileHigh of the pagefile PTE the writer puts in (§3.2)
+	// selfIndexX86 is the non-PAE page-directory entry that maps the directory itself:
+	// 0xC0000000 >> 22 (§3.1, the PTE self-map at 0xC0000000).
+	selfIndexX86 = 0x300
 )
 
 // pagingLevel is one level of a walk: its WinDbg name, the VA bits that index it.
@@ -40,6 +45,8 @@ var (
 	levelsX64 = []pagingLevel{{"PXE", 39, 9}, {"PPE", 30, 9}, {"PDE", 21, 9}, {"PTE", 12, 9}}
 	// FORMATS.md §3.1: PAE PDPTE 31:30 (four entries), PDE 29:21, PTE 20:12.
 	levelsPAE = []pagingLevel{{"PDPTE", 30, 2}, {"PDE", 21, 9}, {"PTE", 12, 9}}
+	// FORMATS.md §3.1: x86 non-PAE PDE 31:22 (1024 entries), PTE 21:12, 4-byte entries.
+	levelsX86 = []pagingLevel{{"PDE", 22, 10}, {"PTE", 12, 10}}
 )
 
 // space is one address space: a page-table root and the tables below it, in physMem.
@@ -54,8 +61,47 @@ type space struct {
 
 func (s *space) index(va uint64, l pagingLevel) uint64 { return va >> l.shift & (1<<l.bits - 1) }
 
+// twoLevel says the space uses x86 non-PAE paging: 4-byte entries, 4 MiB large pages.
+func (s *space) twoLevel() bool { return len(s.levels) == 2 }
+
+// entrySize is 4 bytes for non-PAE x86, 8 for PAE and x64 (§3.1).
+func (s *space) entrySize() uint64 {
+	if s.twoLevel() {
+		return 4
+	}
+	return 8
+}
+
 // entryAddr is the physical address of va's entry in the table at table for level i.
-func (s *space) entryAddr(table, va uint64, i int) uint64 { return table + 8*s.index(va, s.levels[i]) }
+func (s *space) entryAddr(table, va uint64, i int) uint64 {
+	return table + s.entrySize()*s.index(va, s.levels[i])
+}
+
+// getEntry and putEntry read and write one entry of the space's size. A 4-byte entry has no NX
+// bit (bit 63): putEntry drops the bits above 31, so the writer's flag sets work unchanged.
+func (s *space) getEntry(pa uint64) uint64 {
+	if s.twoLevel() {
+		return s.mem.u64(pa) & 0xFFFFFFFF
+	}
+	return s.mem.u64(pa)
+}
+
+func (s *space) putEntry(pa, v uint64) {
+	if s.twoLevel() {
+		s.mem.write(pa, le32(uint32(v)))
+		return
+	}
+	s.mem.putU64(pa, v)
+}
+
+// largeAt says whether an entry at level i may map a large page (PS): the PDPTE and PDE on
+// x64, the PDE on PAE and non-PAE (§3.1).
+func (s *space) largeAt(i int) bool {
+	if s.twoLevel() {
+		return i == 0
+	}
+	return i > 0 && i < len(s.levels)-1
+}
 
 // table returns the physical address of the table at level depth for va, creating the
 // tables above it as needed.
@@ -63,9 +109,9 @@ func (s *space) table(va uint64, depth int) (uint64, error) {
 	t := s.root
 	for i := range depth {
 		ea := s.entryAddr(t, va, i)
-		e := s.mem.u64(ea)
+		e := s.getEntry(ea)
 		if e&ptePresent != 0 {
-			if e&pteLarge != 0 && i > 0 {
+			if e&pteLarge != 0 && s.largeAt(i) {
 				return 0, fmt.Errorf("ksynth: %#x is already inside a large page", va)
 			}
 			t = e & frameMask
@@ -83,7 +129,7 @@ func (s *space) table(va uint64, depth int) (uint64, error) {
 		if s.user && va < s.userEnd {
 			flags = tableUser
 		}
-		s.mem.putU64(ea, pfn*pageSize|flags)
+		s.putEntry(ea, pfn*pageSize|flags)
 		t = pfn * pageSize
 	}
 	return t, nil
@@ -97,10 +143,13 @@ func (s *space) setLeaf(va uint64, depth int, value uint64) error {
 		return err
 	}
 	ea := s.entryAddr(t, va, depth)
-	if old := s.mem.u64(ea); old != 0 && old != value {
+	if s.twoLevel() {
+		value &= 0xFFFFFFFF
+	}
+	if old := s.getEntry(ea); old != 0 && old != value {
 		return fmt.Errorf("ksynth: %#x is mapped twice (%s %#x, then %#x)", va, s.levels[depth].name, old, value)
 	}
-	s.mem.putU64(ea, value)
+	s.putEntry(ea, value)
 	return nil
 }
 
@@ -109,15 +158,17 @@ func (s *space) map4K(va, pfn, flags uint64) error {
 	return s.setLeaf(va, len(s.levels)-1, pfn*pageSize|flags)
 }
 
-// mapLarge maps a 2 MiB page (PDE.PS) or, on x64, a 1 GiB page (PDPTE.PS) at va to pa.
+// mapLarge maps a 2 MiB page (PDE.PS), on x64 a 1 GiB page (PDPTE.PS), or with non-PAE
+// paging a 4 MiB page (PDE.PS) at va to pa.
 func (s *space) mapLarge(va, pa, size uint64) error {
 	depth := len(s.levels) - 2
-	if size == 1<<30 {
+	switch {
+	case size == 1<<30:
 		if len(s.levels) != 4 {
 			return fmt.Errorf("ksynth: 1 GiB pages need x64 paging")
 		}
 		depth = 1
-	} else if size != 1<<21 {
+	case s.twoLevel() && size != 1<<22, !s.twoLevel() && size != 1<<21:
 		return fmt.Errorf("ksynth: large page of %#x bytes", size)
 	}
 	if va%size != 0 || pa%size != 0 {
@@ -139,7 +190,7 @@ func (s *space) walk(va uint64) (steps []walkStep, pa, size uint64, ok bool) {
 	t := s.root
 	for i, l := range s.levels {
 		ea := s.entryAddr(t, va, i)
-		e := s.mem.u64(ea)
+		e := s.getEntry(ea)
 		steps = append(steps, walkStep{l.name, ea, e})
 		last := i == len(s.levels)-1
 		if e&ptePresent == 0 {
@@ -148,7 +199,7 @@ func (s *space) walk(va uint64) (steps []walkStep, pa, size uint64, ok bool) {
 			}
 			return steps, 0, 0, false
 		}
-		if e&pteLarge != 0 && i > 0 && !last {
+		if e&pteLarge != 0 && s.largeAt(i) {
 			size := uint64(1) << l.shift
 			return steps, e&frameMask&^(size-1) | va&(size-1), size, true
 		}
@@ -160,10 +211,14 @@ func (s *space) walk(va uint64) (steps []walkStep, pa, size uint64, ok bool) {
 	return steps, 0, 0, false
 }
 
-// transitionMask is the PFN field of a transition PTE: bits 47:12 on x64, 37:12 on PAE (§3.2).
+// transitionMask is the PFN field of a transition PTE: bits 47:12 on x64, 37:12 on PAE, 31:12
+// without PAE (§3.2).
 func (s *space) transitionMask() uint64 {
-	if len(s.levels) == 4 {
+	switch len(s.levels) {
+	case 4:
 		return 0x0000FFFFFFFFF000
+	case 2:
+		return 0xFFFFF000
 	}
 	return 0x0000003FFFFFF000
 }
@@ -171,9 +226,23 @@ func (s *space) transitionMask() uint64 {
 // cloneKernelHalf makes a new address space that shares this one's kernel half: on x64 a new
 // PML4 with entries 256..511 copied (the self-map entry pointing at the new PML4), on PAE a new
 // 32-byte PDPT at pdptPA whose entries 2 and 3 (0x80000000 and up) are copied and whose user
-// entries get fresh page directories.
+// entries get fresh page directories, or without PAE a new page directory with entries
+// 0x200..0x3FF copied and the self-map entry 0x300 pointing at the new directory.
 func (s *space) cloneKernelHalf(pdptPA uint64, selfIndex int) (*space, error) {
 	n := &space{mem: s.mem, levels: s.levels, user: true, userEnd: s.userEnd}
+	if s.twoLevel() {
+		pfn, err := s.mem.alloc()
+		if err != nil {
+			return nil, err
+		}
+		n.root = pfn * pageSize
+		s.mem.page(pfn)
+		for i := uint64(0x200); i < 0x400; i++ {
+			n.putEntry(n.root+4*i, s.getEntry(s.root+4*i))
+		}
+		n.putEntry(n.root+4*selfIndexX86, n.root|tableKernel)
+		return n, nil
+	}
 	if len(s.levels) == 4 {
 		pfn, err := s.mem.alloc()
 		if err != nil {

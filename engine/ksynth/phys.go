@@ -10,22 +10,23 @@ import (
 // other frames below maxPFN read as zeros.
 type physMem struct {
 	pages  map[uint64]*[pageSize]byte
-	maxPFN uint64 // frames [0, maxPFN) exist
-	next   uint64 // next frame the 4 KiB allocator hands out
+	maxPFN uint64     // frames [0, maxPFN) exist
+	next   uint64     // next frame the 4 KiB allocator hands out
+	gen    []genRange // frames whose content is generated (pool_fill.go)
 }
 
-// Physical frames the writer reserves (FORMATS.md §3.1 large pages need an aligned frame).
+// Physical frames the writer reserves: the kernel image's large page (FORMATS.md §3.1 large
+// pages need a frame aligned to their size) is at profile.largePFN, and 4 KiB allocations start
+// above it, at profile.firstFreePFN.
 const (
-	largePagePFN = 0x200 // 2 MiB at PA 2 MiB: the kernel image's large page
-	firstFreePFN = 0x400 // 4 KiB allocations start above it
 	// ramHoleFirst..ramHoleEnd is left out of the run list, like the legacy VGA/BIOS hole of a
 	// PC, so that the dump has two runs and frame numbers do not equal page positions.
 	ramHoleFirst = 0xA0
 	ramHoleEnd   = 0x100
 )
 
-func newPhysMem(bytes uint64) *physMem {
-	return &physMem{pages: map[uint64]*[pageSize]byte{}, maxPFN: bytes / pageSize, next: firstFreePFN}
+func newPhysMem(bytes, firstFree uint64) *physMem {
+	return &physMem{pages: map[uint64]*[pageSize]byte{}, maxPFN: bytes / pageSize, next: firstFree}
 }
 
 // alloc returns a fresh zero frame.
@@ -62,7 +63,7 @@ func (m *physMem) read(pa uint64, n int) []byte {
 	for done := 0; done < n; {
 		off := (pa + uint64(done)) % pageSize
 		c := min(n-done, int(pageSize-off))
-		if p := m.pages[(pa+uint64(done))/pageSize]; p != nil {
+		if p := m.pageBytes((pa + uint64(done)) / pageSize); p != nil {
 			copy(out[done:done+c], p[off:])
 		}
 		done += c
@@ -85,6 +86,7 @@ func (m *physMem) touched() []uint64 {
 	for pfn := range m.pages {
 		out = append(out, pfn)
 	}
+	out = append(out, m.generatedPFNs()...)
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
@@ -92,6 +94,9 @@ func (m *physMem) touched() []uint64 {
 // zero reports whether frame pfn holds only zeros (it is then a hole of the sparse file).
 func (m *physMem) zero(pfn uint64) bool {
 	p := m.pages[pfn]
+	if p == nil && m.generated(pfn) != nil {
+		return false
+	}
 	return p == nil || *p == [pageSize]byte{}
 }
 

@@ -1,13 +1,14 @@
 package ksynth
 
-// profile is everything that differs between the two machines: pointer size, paging, where
+// profile is everything that differs between the machines: pointer size, paging, where
 // things go in the kernel's address space, and the structure offsets of the build. The offsets
-// are typed from the FORMATS.md §5 tables (column 19041 of the x64 tables, column 7601 of the
-// x86 ones) without looking at any reader.
+// are typed from the FORMATS.md §5 tables (columns 19041 and 7601 of the x64 tables, column
+// 7601 of the x86 ones) without looking at any reader.
 type profile struct {
 	name       string
 	is64       bool
-	ptr        int // pointer size
+	pae        bool // x86: PAE paging (ntkrpamp) rather than two-level 32-bit paging (ntkrnlmp)
+	ptr        int  // pointer size
 	build      uint32
 	machine    uint32 // MachineImageType (§1.1)
 	osMajor    uint32
@@ -35,6 +36,9 @@ type profile struct {
 	stackSize           uint64 // KERNEL_STACK_SIZE
 	initialStackReserve uint64 // StackBase - InitialStack
 	objectRoom          uint64 // bytes left free before every object for pool/object headers (issue 5)
+	// User-mode values that are only pointers (the images are not in the dump): the first
+	// process image base and the step between processes, and RtlUserThreadStart.
+	imageBase, imageStep, userThreadStart uint64
 
 	eprocess eprocessLayout
 	kthread  kthreadLayout
@@ -119,6 +123,7 @@ var profileX64 = profile{
 	stackSize:           0x6000,
 	initialStackReserve: 0x30,
 	objectRoom:          0x80,
+	imageBase:           0x00007FF6A1200000, imageStep: 0x10000000, userThreadStart: 0x00007FFB4C4A0000 + 0x1234,
 
 	// §5 _EPROCESS (x64), column 19041.
 	eprocess: eprocessLayout{size: 0xa40, dirBase: 0x28, pcbThreadListHead: 0x30, kernelTime: 0x37c,
@@ -156,7 +161,7 @@ var profileX64 = profile{
 }
 
 var profileX86 = profile{
-	name: "x86pae", is64: false, ptr: 4, build: 7601, machine: 0x14C, osMajor: 6, osMinor: 1,
+	name: "x86pae", is64: false, pae: true, ptr: 4, build: 7601, machine: 0x14C, osMajor: 6, osMinor: 1,
 	kdbgSize:   0x340, // §2: Win7 ends after OffsetPrcbContext
 	kernelFile: "ntkrpamp", halFile: "hal",
 
@@ -174,6 +179,7 @@ var profileX86 = profile{
 	stackSize:           0x3000,
 	initialStackReserve: 0x210, // room for the NPX save area below StackBase
 	objectRoom:          0x40,
+	imageBase:           0x00A30000, imageStep: 0x100000, userThreadStart: 0x77A1C000 + 0x9D,
 
 	// §5 _EPROCESS (x86), column 7601.
 	eprocess: eprocessLayout{size: 0x2c0, dirBase: 0x18, pcbThreadListHead: 0x2c, kernelTime: 0x88,
@@ -210,13 +216,40 @@ var profileX86 = profile{
 }
 
 func profileOf(m Machine) *profile {
-	if m == X86PAEWin7_7601 {
-		p := profileX86
-		return &p
+	var p profile
+	switch m {
+	case X64Win10_19041:
+		p = profileX64
+	case X86PAEWin7_7601:
+		p = profileX86
+	case X86Win7_7601:
+		p = profileX86NoPAE()
+	case X64Win7_7601:
+		p = profileX64Win7
+	default:
+		return nil
 	}
-	p := profileX64
 	return &p
 }
+
+// largePage is the size of the large page nt is mapped with: 4 MiB with two-level x86 paging,
+// 2 MiB with PAE and x64 (FORMATS.md §3.1).
+func (p *profile) largePage() uint64 {
+	if !p.is64 && !p.pae {
+		return 1 << 22
+	}
+	return 1 << 21
+}
+
+// largePFN is the first frame of nt's large page: at physical 2 MiB, or 4 MiB for a 4 MiB page
+// (a large page's frame is aligned to its size).
+func (p *profile) largePFN() uint64 { return p.largePage() / pageSize }
+
+// firstFreePFN is where 4 KiB allocations start: above nt's large page.
+func (p *profile) firstFreePFN() uint64 { return 2 * p.largePFN() }
+
+// minPhysical leaves room for the large page and the pages the writer fills.
+func (p *profile) minPhysical() uint64 { return p.firstFreePFN()*pageSize + 4<<20 }
 
 // canon sign-extends a pointer-sized value for the 64-bit fields of KDDEBUGGER_DATA64 and
 // DBGKD_GET_VERSION64 (FORMATS.md §1.3: 32-bit pointers are stored sign-extended).
@@ -225,4 +258,76 @@ func (p *profile) canon(v uint64) uint64 {
 		return v
 	}
 	return uint64(int64(int32(uint32(v))))
+}
+
+// profileX86NoPAE is Windows 7 SP1 x86 on two-level paging (ntkrnlmp). The structures are the
+// x86 7601 columns of FORMATS.md §5, whose tables are headed "Win7 = non-PAE ntkrnlmp": they do
+// not depend on the paging mode. Only the paging differs: 4-byte entries, the PTE self-map at
+// 0xC0000000 with the page directory at 0xC0300000, and 4 MiB large pages, so nt's base must
+// be 4 MiB aligned (§3.1, §3.3).
+func profileX86NoPAE() profile {
+	p := profileX86
+	p.name, p.pae, p.kernelFile = "x86", false, "ntkrnlmp"
+	p.ntBase = 0x82800000 // its 4 MiB page ends where hal starts
+	return p
+}
+
+var profileX64Win7 = profile{
+	name: "x64win7", is64: true, ptr: 8, build: 7601, machine: 0x8664, osMajor: 6, osMinor: 1,
+	kdbgSize:   0x340, // §2: Win7 ends after OffsetPrcbContext (no PteBase: the self-map is fixed)
+	kernelFile: "ntkrnlmp", halFile: "hal",
+
+	ntBase: 0xFFFFF80002A00000, halBase: 0xFFFFF80002C00000, driverBase: 0xFFFFF88000E00000,
+	kuserSharedData:     0xFFFFF78000000000, // §5.1
+	arena:               0xFFFFFA8001000000,
+	stacks:              0xFFFFF88003000000,
+	transitionVA:        0xFFFFFA8001F00000,
+	pageFileVA:          0xFFFFFA8001F01000,
+	unmappedVA:          0xFFFFFB0000000000,
+	gigPageVA:           0xFFFFFC0000000000,
+	pfnDatabase:         0xFFFFFA8000000000,
+	pteBase:             0xFFFFF68000000000, // §3: Windows 7 has the fixed self-map (PML4 index 0x1ED)
+	selfIndex:           0x1ED,
+	pebBase:             0x000007FFFF000000,
+	highestUserAddress:  0x000007FFFFFEFFFF, // 8 TB user space before Windows 8.1
+	systemRangeStart:    0xFFFF080000000000,
+	stackSize:           0x6000,
+	initialStackReserve: 0x30,
+	objectRoom:          0x80,
+	imageBase:           0x000000013F6E0000, imageStep: 0x1000000, userThreadStart: 0x0000000077B52C00 + 0x21,
+
+	// §5 _EPROCESS (x64), column 7601.
+	eprocess: eprocessLayout{size: 0x4d0, dirBase: 0x28, pcbThreadListHead: 0x30, kernelTime: 0xf8,
+		userTime: 0xfc, basePriority: 0xb4, uniqueProcessID: 0x180, activeProcessLinks: 0x188,
+		createTime: 0x168, token: 0x208, objectTable: 0x200, parentPID: 0x290, peb: 0x338,
+		imageFileName: 0x2e0, priorityClass: 0x2ef, threadListHead: 0x308, activeThreads: 0x328,
+		virtualSize: 0x1d8, sectionBaseAddress: 0x270},
+	// §5 _KTHREAD (x64), column 7601.
+	kthread: kthreadLayout{initialStack: 0x28, stackLimit: 0x30, stackBase: 0x278, kernelStack: 0x38,
+		trapFrame: 0x1d8, apcProcess: 0x70, priority: 0x7b, teb: 0xb8, contextSwitches: 0x134,
+		state: 0x164, waitIrql: 0x166, waitMode: 0x167, waitTime: 0x194, nextProcessor: 0x7c,
+		process: 0x210, previousMode: 0x1f6, basePriority: 0x1f1, affinity: 0x218, waitReason: 0x26b,
+		kernelTime: 0x284, userTime: 0x2d4, threadListEntry: 0x2f8},
+	// §5 _ETHREAD (x64), column 7601.
+	ethread: ethreadLayout{size: 0x498, createTime: 0x360, startAddress: 0x388, cid: 0x3b0,
+		irpList: 0x3e8, win32StartAddress: 0x410, threadListEntry: 0x420},
+	// §5 _KPRCB (x64), column 7601 (no IsrStack, no KernelDirectoryTableBase).
+	kprcb: kprcbLayout{size: 0x4d00, currentThread: 0x8, nextThread: 0x10, idleThread: 0x18, number: 0x24,
+		contextFrame: 0x120, context: 0x4bd8, cpuType: 0x5f0, mhz: 0x5f4, dpcStack: 0x21c0,
+		vendorString: 0x4bb8},
+	// §5 _KPCR (x64), column 7601; §1.7 KPCR = KPRCB - 0x180.
+	kpcr: kpcrLayout{size: 0x4e80, self: 0x18, currentPrcb: 0x20, irql: 0x50, kdVersionBlock: 0x108, prcb: 0x180},
+	// §5.1: Windows 7 kernel module entries use the LDR_DATA_TABLE_ENTRY layout (§5 x64, column
+	// 7601); CheckSum @0x78 as in the fixed loader-entry layout of §1.6. No ExceptionTable field:
+	// the unwinder must take .pdata from the image's exception directory.
+	ldr: ldrLayout{size: 0xe0, inLoadOrderLinks: 0, dllBase: 0x30, entryPoint: 0x38, sizeOfImage: 0x40,
+		fullDllName: 0x48, baseDllName: 0x58, flags: 0x68, loadCount: 0x6c, checkSum: 0x78, timeDateStamp: 0x80},
+	// §5 _HANDLE_TABLE (x64), column 7601.
+	handles: handleTableLayout{size: 0x68, nextHandleNeedingPool: 0x5c, tableCode: 0x0, quotaProcess: 0x8,
+		handleTableList: 0x20, uniqueProcessID: 0x10, handleCount: 0x58},
+	// §5 _PEB (x64), column 7601.
+	peb: pebLayout{imageBaseAddress: 0x10, ldr: 0x18, processParameters: 0x20, numberOfProcessors: 0xb8,
+		osMajorVersion: 0x118, osMinorVersion: 0x11c, osBuildNumber: 0x120, osPlatformID: 0x124, sessionID: 0x2c0},
+	// wdm.h IRP on x64: 0xD0 bytes plus one 0x48-byte IO_STACK_LOCATION.
+	irp: irpLayout{size: 0x118, mdlAddress: 0x8, flags: 0x10, threadListEntry: 0x20},
 }

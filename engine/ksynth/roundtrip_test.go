@@ -24,7 +24,7 @@ type variant struct {
 
 func variants() []variant {
 	var out []variant
-	for _, m := range []Machine{X64Win10_19041, X86PAEWin7_7601} {
+	for _, m := range Machines {
 		for _, v := range []struct {
 			name string
 			s    Spec
@@ -257,7 +257,7 @@ func (b le) get32() uint32 {
 // TestStorageFormsAgree: run-list and bitmap dumps of one machine give the same bytes at every
 // filled page of the manifest (issue 4: both storage forms must give identical answers).
 func TestStorageFormsAgree(t *testing.T) {
-	for _, m := range []Machine{X64Win10_19041, X86PAEWin7_7601} {
+	for _, m := range Machines {
 		_, _, full := open(t, Spec{Machine: m, Storage: RunList})
 		d, _, bitmap := open(t, Spec{Machine: m, Storage: Bitmap})
 		for _, mp := range d.Manifest().Mappings {
@@ -280,3 +280,59 @@ func TestStorageFormsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestSelfMap reads every entry of the manifest's walks a second time, through the page-table
+// self-map as !pte shows it (FORMATS.md §3.1: x64 at PteBase, each level's entry the PTE of the
+// level below's; x86 PTEs at 0xC0000000, page directories at 0xC0300000 without PAE and
+// 0xC0600000 with it), and expects the same values the walk read physically.
+func TestSelfMap(t *testing.T) {
+	for _, m := range Machines {
+		t.Run(m.String(), func(t *testing.T) {
+			d, _, tr := open(t, Spec{Machine: m})
+			man := d.Manifest()
+			selfMap := func(va uint64) map[string]uint64 {
+				if man.PointerSize == 8 {
+					pte := func(a uint64) uint64 { return man.PTE.PteBase + (a>>9)&0x7FFFFFFFF8 }
+					p := pte(va)
+					return map[string]uint64{"PTE": p, "PDE": pte(p), "PPE": pte(pte(p)), "PXE": pte(pte(pte(p)))}
+				}
+				if man.PAE {
+					return map[string]uint64{"PTE": 0xC0000000 + va>>12*8, "PDE": 0xC0600000 + va>>21*8}
+				}
+				return map[string]uint64{"PTE": 0xC0000000 + va>>12*4, "PDE": 0xC0300000 + va>>22*4}
+			}
+			if want := map[bool]uint64{true: 0xC0600000, false: 0xC0300000}[man.PAE]; man.PointerSize == 4 && man.PTE.PdeBase != want {
+				t.Errorf("PdeBase %#x, want %#x", man.PTE.PdeBase, want)
+			}
+			entrySize := 8
+			if man.PointerSize == 4 && !man.PAE {
+				entrySize = 4
+			}
+			walks := append([]Walk{man.PTE.Transition, man.PTE.PageFile, man.PTE.Unmapped, man.PTE.LargePage}, man.PTE.Walks...)
+			checked := 0
+			for _, w := range walks {
+				at := selfMap(w.VA)
+				for _, l := range w.Levels {
+					va, ok := at[l.Name]
+					if !ok {
+						continue // the PAE PDPTE is not in the self-map
+					}
+					b := make([]byte, 8)
+					if _, err := tr.ReadAt(b[:entrySize], va); err != nil {
+						t.Errorf("%#x: %s at %#x: %v", w.VA, l.Name, va, err)
+						continue
+					}
+					if got := le(b).get64(); got != l.Entry {
+						t.Errorf("%#x: %s at %#x reads %#x, the walk read %#x", w.VA, l.Name, va, got, l.Entry)
+					}
+					checked++
+				}
+			}
+			if checked < 10 {
+				t.Errorf("only %d self-map entries checked", checked)
+			}
+		})
+	}
+}
+
+func (b le) get64() uint64 { return uint64(b.get32()) | uint64(le(b[4:]).get32())<<32 }

@@ -15,14 +15,15 @@ import (
 // checks the export names and addresses, the CodeView record and (x64) the exception table
 // against the manifest.
 func TestImagesParse(t *testing.T) {
-	for _, m := range []Machine{X64Win10_19041, X86PAEWin7_7601} {
+	for _, m := range Machines {
 		d, _, tr := open(t, Spec{Machine: m})
+		is64 := d.Manifest().PointerSize == 8
 		for _, mod := range d.Manifest().Modules {
 			img, err := pe.NewMapped(tr, mod.Base)
 			if err != nil {
 				t.Fatalf("%s %s: %v", m, mod.Name, err)
 			}
-			if img.Is64() != (m == X64Win10_19041) {
+			if img.Is64() != is64 {
 				t.Errorf("%s: Is64 %v", mod.Name, img.Is64())
 			}
 			if img.FileHeader.TimeDateStamp != mod.TimeDateStamp || img.OptionalHeader.SizeOfImage != mod.Size ||
@@ -50,7 +51,7 @@ func TestImagesParse(t *testing.T) {
 			if cv.PDBName != mod.PDB || cv.Age != mod.Age || !strings.EqualFold(cv.GUID.String(), mod.GUID) {
 				t.Errorf("%s CodeView %s %s %d, manifest %s %s %d", mod.Name, cv.PDBName, cv.GUID, cv.Age, mod.PDB, mod.GUID, mod.Age)
 			}
-			if m == X64Win10_19041 {
+			if is64 {
 				et, err := img.ExceptionTable()
 				if err != nil || et == nil || et.Len() != len(mod.Exports) {
 					t.Errorf("%s exception table: %v", mod.Name, err)
@@ -89,12 +90,12 @@ func unwindModules(t *testing.T, m *Manifest, tr *vmem.Translator, arch cpu.Arch
 // registers (x64: .pdata/.xdata of the images in the dump, through KiPageFault's machine frame;
 // x86: the EBP chain, through KiTrap0E's trap frame) and expects the manifest's call chain.
 func TestStacksUnwind(t *testing.T) {
-	for _, m := range []Machine{X64Win10_19041, X86PAEWin7_7601} {
+	for _, m := range Machines {
 		t.Run(m.String(), func(t *testing.T) {
 			d, _, tr := open(t, Spec{Machine: m, Processors: 2})
 			man := d.Manifest()
 			arch := cpu.ArchAMD64
-			if m == X86PAEWin7_7601 {
+			if man.PointerSize == 4 {
 				arch = cpu.ArchX86
 			}
 			mods := unwindModules(t, man, tr, arch)

@@ -50,7 +50,7 @@ func (b *builder) finish() (*Dump, error) {
 	d.header = b.headerBytes(dumpType, ram, uint64(d.size))
 
 	m := b.m
-	m.Machine, m.Build, m.PointerSize, m.PAE = spec.Machine.String(), b.p.build, b.p.ptr, !b.p.is64
+	m.Machine, m.Build, m.PointerSize, m.PAE = spec.Machine.String(), b.p.build, b.p.ptr, b.p.pae
 	m.Storage, m.DumpType = spec.Storage.String(), dumpType
 	m.MajorVersion, m.MinorVersion = 0xF, b.p.build
 	m.DirectoryTableBase, m.PfnDataBase = b.kernel.root, b.p.pfnDatabase
@@ -122,7 +122,7 @@ func (d *Dump) ReadAt(p []byte, off int64) (int, error) {
 		default:
 			idx := uint64(at-d.first) / pageSize
 			in := (at - d.first) % pageSize
-			if pg := d.mem.pages[d.pfnAt(idx)]; pg != nil {
+			if pg := d.mem.pageBytes(d.pfnAt(idx)); pg != nil {
 				chunk = pg[in:]
 			} else {
 				chunk = make([]byte, pageSize-in)
@@ -174,7 +174,7 @@ func (d *Dump) WriteFile(path string) (err error) {
 			return err
 		}
 	}
-	return nil
+	return d.writeGenerated(f)
 }
 
 // ReadPhysical reads the machine's physical memory as the writer laid it out (zeros where it

@@ -219,10 +219,9 @@ func (b *builder) newThread(t *thread) error {
 	} else {
 		// User threads start in ntdll!RtlUserThreadStart; Win32StartAddress is the process's
 		// entry. Neither image is in the dump (user space is not), so they are only values.
-		start, win32 = 0x00007FFB4C4A0000+0x1234, t.proc.imageBase+0x1A10
+		start, win32 = b.p.userThreadStart, t.proc.imageBase+0x1A10
 		teb = t.proc.peb + 0x1000*uint64(1+len(t.proc.threads))
 		if !b.p.is64 {
-			start, win32 = 0x77A1C000+0x9D, t.proc.imageBase+0x1A10
 			teb = t.proc.peb - 0x1000*uint64(1+len(t.proc.threads))
 		}
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	machine := flag.String("machine", "x64-19041", "x64-19041 (x64) or x86pae-7601 (x86)")
+	machine := flag.String("machine", "x64-19041", "x64-19041 (x64), x64-7601, x86pae-7601 (x86) or x86-7601 (no PAE)")
 	storage := flag.String("storage", "runlist", "runlist (DumpType 1) or bitmap")
 	size := flag.String("size", "32M", "physical memory: bytes, or a number with K, M or G")
 	all := flag.Bool("all", false, "bitmap: store every RAM page ('FDMP'), not only the filled ones ('SDMP')")
@@ -23,6 +23,7 @@ func main() {
 	cpus := flag.Int("cpus", 2, "number of processors")
 	out := flag.String("o", "", "dump file to write (required)")
 	manifest := flag.String("manifest", "", "write the manifest as JSON to this file")
+	poolFlags() // -pool, -pool-fill, -symbols (pool.go)
 	flag.Parse()
 	if err := run(*machine, *storage, *size, *all, *align, *cpus, *out, *manifest); err != nil {
 		fmt.Fprintln(os.Stderr, "genkdump:", err)
@@ -46,12 +47,19 @@ func run(machine, storage, size string, all, align bool, cpus int, out, manifest
 	if err != nil {
 		return err
 	}
-	d, err := ksynth.Build(ksynth.Spec{Machine: m, Storage: s, PhysicalBytes: bytes, AllPages: all,
-		PageAlignBitmapData: align, Processors: cpus})
+	spec := ksynth.Spec{Machine: m, Storage: s, PhysicalBytes: bytes, AllPages: all,
+		PageAlignBitmapData: align, Processors: cpus}
+	if err := applyPool(&spec); err != nil {
+		return err
+	}
+	d, err := ksynth.Build(spec)
 	if err != nil {
 		return err
 	}
 	if err := d.WriteFile(out); err != nil {
+		return err
+	}
+	if err := writeSymbols(d); err != nil {
 		return err
 	}
 	if manifest != "" {

@@ -1,0 +1,146 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"wdbg/engine/pool"
+	"wdbg/engine/pooltag"
+)
+
+// poolUsedResult is !poolused as data: one row per tag with both pools' counters, so that Lua
+// and `wdbg diff` can compare dumps tag by tag.
+type poolUsedResult struct {
+	Sort    string        `json:"sort"` // "tag", "nonpaged", "paged"
+	Verbose bool          `json:"verbose"`
+	Filter  string        `json:"filter,omitempty"`
+	Rows    []poolUsedRow `json:"rows"`
+	Notes   []string      `json:"notes,omitempty"`
+}
+
+type poolUsedRow struct {
+	Tag         string        `json:"tag"`
+	NonPaged    poolUsedUsage `json:"nonpaged"`
+	Paged       poolUsedUsage `json:"paged"`
+	Description string        `json:"description"`
+	Known       bool          `json:"known"` // the description came from the tag database
+}
+
+type poolUsedUsage struct {
+	Allocs uint64 `json:"allocs"`
+	Frees  uint64 `json:"frees"`
+	Bytes  uint64 `json:"bytes"`
+}
+
+// diff is the outstanding allocation count (Allocs − Frees, FORMATS.md §6.3).
+func (u poolUsedUsage) diff() uint64 {
+	return pool.Usage{Allocs: u.Allocs, Frees: u.Frees}.Outstanding()
+}
+
+func runPoolUsed(ctx context.Context, s *Session, args string) (Result, error) {
+	f := strings.Fields(args)
+	flags := uint64(0)
+	if len(f) >= 1 {
+		v, err := s.Eval(f[0])
+		if err != nil {
+			return nil, err
+		}
+		flags = v
+	}
+	filter := ""
+	if len(f) >= 2 {
+		filter = f[1]
+	}
+	if len(f) > 2 {
+		return nil, &ExtraCharsError{Input: "!poolused " + args, Col: 10 + strings.Index(args, f[2])}
+	}
+	if flags&8 != 0 {
+		// FORMATS.md §6.3: the per-session tracker table's path was not researched.
+		return nil, fmt.Errorf("not available in this dump: session pool usage (!poolused 8) needs the session tracker table, whose location is not known (FORMATS.md §6.3 gap)")
+	}
+	k, err := s.poolKernel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := pool.ReadTracker(k)
+	if err != nil {
+		return nil, err
+	}
+	res := &poolUsedResult{Sort: "tag", Verbose: flags&1 != 0, Filter: filter, Notes: tr.Notes}
+	switch {
+	case flags&2 != 0:
+		res.Sort = "nonpaged"
+	case flags&4 != 0:
+		res.Sort = "paged"
+	}
+	pat := pool.ParsePattern(filter)
+	for _, e := range tr.Entries {
+		if filter != "" && !pat.Match(e.Tag) {
+			continue
+		}
+		np := poolUsedUsage{e.NonPaged.Allocs, e.NonPaged.Frees, e.NonPaged.Bytes}
+		pg := poolUsedUsage{e.Paged.Allocs, e.Paged.Frees, e.Paged.Bytes}
+		if !res.Verbose && np.diff() == 0 && np.Bytes == 0 && pg.diff() == 0 && pg.Bytes == 0 {
+			continue // nothing outstanding: WinDbg's short list leaves such tags out
+		}
+		tag := e.Tag.String()
+		row := poolUsedRow{Tag: tag, NonPaged: np, Paged: pg}
+		if entry, ok := s.PoolTags.Describe(poolTagKey(e.Tag)); ok {
+			row.Description, row.Known = entry.PoolusedText(), true
+		} else {
+			row.Description = pooltag.UnknownPoolusedText(poolTagKey(e.Tag))
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	sort.SliceStable(res.Rows, func(i, j int) bool {
+		a, b := res.Rows[i], res.Rows[j]
+		switch res.Sort {
+		case "nonpaged":
+			if a.NonPaged.Bytes != b.NonPaged.Bytes {
+				return a.NonPaged.Bytes > b.NonPaged.Bytes
+			}
+		case "paged":
+			if a.Paged.Bytes != b.Paged.Bytes {
+				return a.Paged.Bytes > b.Paged.Bytes
+			}
+		}
+		return a.Tag < b.Tag
+	})
+	return res, nil
+}
+
+// WriteText follows WINDBG-SPEC §3.8's modern layout: title, the two-line header, then per tag
+// ` ` + tag + allocs(10) + used(13) + allocs(11) + used(13), a TAB and the description. The
+// Allocs column is the outstanding count (Allocs − Frees): the captured rows' Used/Allocs
+// ratios are block sizes, which cumulative counts would not give. The verbose layout
+// (Allocs, Frees, Diff, Used per pool) is not pinned down by a capture (§3.8: unverified).
+func (r *poolUsedResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	title := map[string]string{"tag": "Tag", "nonpaged": "NonPaged Pool Consumed", "paged": "Paged Pool Consumed"}[r.Sort]
+	fmt.Fprintf(&b, " Sorting by %s\n\n", title)
+	if r.Verbose {
+		b.WriteString("               NonPaged                                          Paged\n")
+		b.WriteString(" Tag     Allocs      Frees       Diff         Used     Allocs      Frees       Diff         Used\n\n")
+	} else {
+		b.WriteString("               NonPaged                  Paged\n")
+		b.WriteString(" Tag     Allocs         Used     Allocs         Used\n\n")
+	}
+	for _, row := range r.Rows {
+		if r.Verbose {
+			fmt.Fprintf(&b, " %-4s%10d%11d%11d%13d%11d%11d%11d%13d\t%s\n", row.Tag,
+				row.NonPaged.Allocs, row.NonPaged.Frees, row.NonPaged.diff(), row.NonPaged.Bytes,
+				row.Paged.Allocs, row.Paged.Frees, row.Paged.diff(), row.Paged.Bytes, row.Description)
+			continue
+		}
+		fmt.Fprintf(&b, " %-4s%10d%13d%11d%13d\t%s\n", row.Tag,
+			row.NonPaged.diff(), row.NonPaged.Bytes, row.Paged.diff(), row.Paged.Bytes, row.Description)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "(%s)\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
