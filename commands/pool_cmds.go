@@ -56,6 +56,7 @@ var poolCommands = []*Command{
 			"0x80000000 no tag description.",
 		Run: runPool,
 	},
+	poolTagCommand,
 }
 
 // poolTagKey is a header's tag as the tag database looks it up: the four bytes, without the

@@ -29,6 +29,16 @@ type PoolSpec struct {
 	Fill PoolFill
 	// FillerTag is the tag of the free blocks that close a page on classic pool (default "Frag").
 	FillerTag string
+	// Owners put tags into driver images, as the drivers that allocate with them hold them.
+	Owners []PoolOwner
+}
+
+// PoolOwner puts Tag's four bytes into the .data of the loaded module Module ("synthdrv"),
+// Count times, where !pooltag should find them.
+type PoolOwner struct {
+	Module string
+	Tag    string
+	Count  int
 }
 
 // PoolTracker is one row of the tracker table. Bytes are the bytes in use.

@@ -34,7 +34,7 @@ func (b *builder) buildPool() error {
 	w := &poolWriter{b: b, l: l, spec: ps, f: f,
 		next:  map[bool]uint64{false: l.nonPagedStart, true: l.pagedStart},
 		start: map[bool]uint64{false: l.nonPagedStart, true: l.pagedStart}}
-	for _, step := range []func() error{w.quota, w.blocks, w.missing, w.bigPages, w.fill, w.trackers, w.ranges, w.vm} {
+	for _, step := range []func() error{w.quota, w.blocks, w.missing, w.bigPages, w.fill, w.trackers, w.ranges, w.vm, w.owners} {
 		if err := step(); err != nil {
 			return err
 		}

@@ -37,6 +37,16 @@ type PoolFacts struct {
 
 	VM   VMFacts        `json:"vm"`
 	Fill *PoolFillFacts `json:"fill,omitempty"`
+	// Owners are where the writer put tags into driver images.
+	Owners []OwnerFact `json:"owners,omitempty"`
+}
+
+// OwnerFact is one copy of a tag in a driver image.
+type OwnerFact struct {
+	Module string `json:"module"`
+	Tag    string `json:"tag"`
+	VA     uint64 `json:"va"`
+	RVA    uint32 `json:"rva"`
 }
 
 // PoolLayoutFacts are the layouts the writer used.
