@@ -28,12 +28,13 @@ var poolCommands = []*Command{
 	},
 	{
 		Name: "!poolused", Group: "Kernel",
-		Usage:   "!poolused [Flags [TagString]]",
+		Usage:   "!poolused [-o] [Flags [TagString]]",
 		Summary: "show pool usage by tag",
 		Help: "Lists the kernel's pool tracker table: per tag, the outstanding allocations and bytes used in " +
 			"nonpaged and paged pool, and the tag's description. Flags: 1 verbose (allocs, frees, diff and " +
 			"used per pool), 2 sort by nonpaged bytes, 4 sort by paged bytes (default: by tag), 8 session " +
-			"pool. TagString filters tags, case-sensitive, with * and ? wildcards.",
+			"pool. TagString filters tags, case-sensitive, with * and ? wildcards. -o (wdbg's own) adds the " +
+			"loaded modules whose images in the dump hold each tag, as !pooltag finds them.",
 		Run: runPoolUsed,
 	},
 	{

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,5 +65,37 @@ func TestPoolTagDescription(t *testing.T) {
 	_, text := runPoolCmd(t, s, "!pooltag Proc")
 	if !strings.HasPrefix(text, "Pooltag Proc : ") || !strings.Contains(text, ", Binary : nt!ps") {
 		t.Errorf("Proc:\n%s", text)
+	}
+}
+
+// !poolused -o names, per row, the modules whose images hold the tag: the scenario's owners,
+// and exactly the modules !pooltag finds for every other tag (export names like DriverEntry
+// hold "Driv": real string hits, as findstr would report them).
+func TestPoolUsedOwnerColumn(t *testing.T) {
+	s, m := openPoolSynth(t, ksynth.X64Win7_7601)
+	want := map[string]string{}
+	for _, o := range m.Pool.Owners {
+		want[o.Tag] = o.Module
+	}
+	r, text := runPoolCmd(t, s, "!poolused -o 4")
+	res := r.(*poolUsedResult)
+	if !res.WithOwners || len(res.Rows) == 0 {
+		t.Fatalf("no owner column:\n%s", text)
+	}
+	for _, row := range res.Rows {
+		if mod, owned := want[row.Tag]; owned && !slices.Contains(row.Owners, mod) {
+			t.Errorf("%s: owners %v lack %s", row.Tag, row.Owners, mod)
+		}
+		pt, _ := runPoolCmd(t, s, "!pooltag "+row.Tag)
+		var names []string
+		for _, o := range pt.(*poolTagResult).Owners {
+			names = append(names, o.Module)
+		}
+		if !slices.Equal(names, row.Owners) {
+			t.Errorf("%s: -o says %v, !pooltag %v", row.Tag, row.Owners, names)
+		}
+	}
+	if !strings.Contains(text, "Leak") || !strings.Contains(text, "[owner: synthdrv]") || !strings.Contains(text, "[owner: no image in the dump holds it]") {
+		t.Errorf("text:\n%s", text)
 	}
 }

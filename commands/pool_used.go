@@ -19,6 +19,8 @@ type poolUsedResult struct {
 	Filter  string        `json:"filter,omitempty"`
 	Rows    []poolUsedRow `json:"rows"`
 	Notes   []string      `json:"notes,omitempty"`
+	// WithOwners is set by -o: each row lists the modules whose images hold its tag.
+	WithOwners bool `json:"with_owners,omitempty"`
 }
 
 type poolUsedRow struct {
@@ -27,6 +29,8 @@ type poolUsedRow struct {
 	Paged       poolUsedUsage `json:"paged"`
 	Description string        `json:"description"`
 	Known       bool          `json:"known"` // the description came from the tag database
+	// Owners are the loaded modules whose images in the dump hold the tag (-o only).
+	Owners []string `json:"owners,omitempty"`
 }
 
 type poolUsedUsage struct {
@@ -41,7 +45,15 @@ func (u poolUsedUsage) diff() uint64 {
 }
 
 func runPoolUsed(ctx context.Context, s *Session, args string) (Result, error) {
-	f := strings.Fields(args)
+	var f []string
+	owners := false
+	for _, w := range strings.Fields(args) {
+		if w == "-o" || w == "/o" {
+			owners = true // wdbg's own switch: the owner column
+			continue
+		}
+		f = append(f, w)
+	}
 	flags := uint64(0)
 	if len(f) >= 1 {
 		v, err := s.Eval(f[0])
@@ -95,6 +107,11 @@ func runPoolUsed(ctx context.Context, s *Session, args string) (Result, error) {
 		}
 		res.Rows = append(res.Rows, row)
 	}
+	if owners {
+		if err := s.poolUsedOwners(ctx, res); err != nil {
+			return nil, err
+		}
+	}
 	sort.SliceStable(res.Rows, func(i, j int) bool {
 		a, b := res.Rows[i], res.Rows[j]
 		switch res.Sort {
@@ -130,17 +147,52 @@ func (r *poolUsedResult) WriteText(w io.Writer) error {
 	}
 	for _, row := range r.Rows {
 		if r.Verbose {
-			fmt.Fprintf(&b, " %-4s%10d%11d%11d%13d%11d%11d%11d%13d\t%s\n", row.Tag,
+			fmt.Fprintf(&b, " %-4s%10d%11d%11d%13d%11d%11d%11d%13d\t%s%s\n", row.Tag,
 				row.NonPaged.Allocs, row.NonPaged.Frees, row.NonPaged.diff(), row.NonPaged.Bytes,
-				row.Paged.Allocs, row.Paged.Frees, row.Paged.diff(), row.Paged.Bytes, row.Description)
+				row.Paged.Allocs, row.Paged.Frees, row.Paged.diff(), row.Paged.Bytes, row.Description, r.ownerText(row))
 			continue
 		}
-		fmt.Fprintf(&b, " %-4s%10d%13d%11d%13d\t%s\n", row.Tag,
-			row.NonPaged.diff(), row.NonPaged.Bytes, row.Paged.diff(), row.Paged.Bytes, row.Description)
+		fmt.Fprintf(&b, " %-4s%10d%13d%11d%13d\t%s%s\n", row.Tag,
+			row.NonPaged.diff(), row.NonPaged.Bytes, row.Paged.diff(), row.Paged.Bytes, row.Description, r.ownerText(row))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "(%s)\n", n)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ownerText is -o's column after the description.
+func (r *poolUsedResult) ownerText(row poolUsedRow) string {
+	if !r.WithOwners {
+		return ""
+	}
+	if len(row.Owners) == 0 {
+		return "  [owner: no image in the dump holds it]"
+	}
+	return "  [owner: " + strings.Join(row.Owners, ", ") + "]"
+}
+
+// poolUsedOwners fills -o's column: one pass over the loaded modules' images in the dump finds
+// every listed tag (pooltag.ImagesHolding).
+func (s *Session) poolUsedOwners(ctx context.Context, res *poolUsedResult) error {
+	res.WithOwners = true
+	var tags []string
+	for _, row := range res.Rows {
+		if len(row.Tag) == pooltag.TagLen && !pooltag.IsPattern(row.Tag) {
+			tags = append(tags, row.Tag)
+		}
+	}
+	images := make([]pooltag.Image, 0, len(s.Target.Modules))
+	for _, m := range s.Target.Modules {
+		images = append(images, pooltag.Image{Name: m.Name, Base: m.Base, Size: uint64(m.Size), Mem: s.Target.Memory})
+	}
+	holders, err := pooltag.ImagesHolding(ctx, tags, images)
+	if err != nil {
+		return err
+	}
+	for i := range res.Rows {
+		res.Rows[i].Owners = holders[res.Rows[i].Tag]
+	}
+	return nil
 }
