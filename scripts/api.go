@@ -48,11 +48,12 @@ func (h *Host) registerAPI() {
 		"printf":      h.apiPrintf,
 		"json":        h.apiJSON,
 		"command":     h.apiCommand,
-		"vm":          h.execWrapper("!vm", false),
+		"vm":          h.execWrapper("!vm", false, "processes.address"),
 	})
 	pool := L.SetFuncs(L.NewTable(), map[string]lua.LGFunction{
 		"used": h.execWrapper("!poolused", false),
-		"find": h.execWrapper("!poolfind", true),
+		"find": h.execWrapper("!poolfind", true, "hits.address", "regions.start", "regions.end",
+			"big_table.start", "big_table.end"),
 	})
 	dbg.RawSetString("pool", pool)
 	L.SetGlobal("dbg", dbg)
@@ -531,7 +532,9 @@ func (h *Host) exec(L *lua.LState, cmd string) (lua.LValue, string, error) {
 
 // execWrapper is a dbg function that runs a command not every build has yet (!poolused,
 // !poolfind, !vm) and returns its result table and text; argRequired passes the first argument.
-func (h *Host) execWrapper(name string, argRequired bool) lua.LGFunction {
+// addrPaths name the hex-string fields turned into addr values: "list.field" for a field of
+// every element of an array (or of one object) at the top level.
+func (h *Host) execWrapper(name string, argRequired bool, addrPaths ...string) lua.LGFunction {
 	return func(L *lua.LState) int {
 		cmd := name
 		if argRequired {
@@ -548,10 +551,29 @@ func (h *Host) execWrapper(name string, argRequired bool) lua.LGFunction {
 			L.Push(lua.LString(strings.TrimRight(err.Error(), "\n")))
 			return 2
 		}
+		if tt, ok := t.(*lua.LTable); ok {
+			for _, p := range addrPaths {
+				list, field, _ := strings.Cut(p, ".")
+				h.addrPath(L, tt.RawGetString(list), field)
+			}
+		}
 		L.Push(t)
 		L.Push(lua.LString(text))
 		return 2
 	}
+}
+
+// addrPath turns field of v (an object) or of each element of v (an array) into an addr.
+func (h *Host) addrPath(L *lua.LState, v lua.LValue, field string) {
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return
+	}
+	if t.Len() == 0 {
+		h.addrFields(L, t, field)
+		return
+	}
+	t.ForEach(func(_, e lua.LValue) { h.addrFields(L, e, field) })
 }
 
 // apiPrintf is dbg.printf(fmt, ...): print(string.format(fmt, ...)) without the newline.

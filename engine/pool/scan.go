@@ -70,6 +70,9 @@ const MaxHits = 1 << 20
 // never crosses a page) is always inside one chunk.
 const scanChunk = 1 << 20
 
+// hugePage is the x64 1 GiB page size.
+const hugePage = 1 << 30
+
 // Scan searches the pool for blocks whose tag matches opts.Pattern: first the big-page table,
 // then pool memory. Classic builds search [MmNonPagedPoolStart, MmNonPagedPoolEnd) and
 // [MmPagedPoolStart, MmPagedPoolEnd) (KDBG fields are the addresses of the variables holding
@@ -109,10 +112,20 @@ func Scan(ctx context.Context, k *Kernel, opts ScanOptions) (*ScanResult, error)
 	var runs []regionRun
 	for _, r := range regions {
 		var rs []Range
+		var huge uint64
 		err := k.Paging.Mappings(r.Range.Start, r.Range.End, func(m vmem.Mapping) bool {
+			if !s.classic && m.PageSize >= hugePage {
+				// Windows builds no pool from 1 GiB pages; such a mapping of kernel space
+				// shows physical memory again (an alias), and its blocks would be found twice.
+				huge += m.Size
+				return true
+			}
 			rs = append(rs, Range{m.VA, m.VA + m.Size})
 			return true
 		})
+		if huge > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s: %d MB mapped by 1 GB pages not searched (no pool lives in them)", r.Name, huge>>20))
+		}
 		if err != nil {
 			res.Notes = append(res.Notes, r.Name+": "+err.Error())
 		}

@@ -11,6 +11,9 @@ import (
 type Mapping struct {
 	VA   uint64 // canonical address of the first byte
 	Size uint64 // bytes, a multiple of 4 KB
+	// PageSize is the size of the pages mapping the run (4 KB, 2 MB, 1 GB...): a run holds
+	// pages of one size only.
+	PageSize uint64
 }
 
 // End is the address after the run (0 when it ends at the top of the address space).
@@ -122,7 +125,7 @@ func (w *mappingWalk) visit(i int, pa, base uint64) {
 		}
 		child := base + idx*span
 		if d.size != 0 {
-			w.add(child, d.size)
+			w.add(child, d.size, d.size)
 			continue
 		}
 		if i+1 >= len(mode.levels) || w.isAncestor(d.next) {
@@ -143,7 +146,7 @@ func (w *mappingWalk) isAncestor(pa uint64) bool {
 
 // add extends the current run with the page (or large page) at raw address va, clipped to
 // the asked range.
-func (w *mappingWalk) add(raw, size uint64) {
+func (w *mappingWalk) add(raw, size, pageSize uint64) {
 	lo, hi := raw, raw+size-1
 	lo, hi = max(lo, w.lo), min(hi, w.hi)
 	if hi < lo {
@@ -151,12 +154,12 @@ func (w *mappingWalk) add(raw, size uint64) {
 	}
 	va := w.extend(lo)
 	n := hi - lo + 1
-	if w.run.Size != 0 && w.run.VA+w.run.Size == va {
+	if w.run.Size != 0 && w.run.VA+w.run.Size == va && w.run.PageSize == pageSize {
 		w.run.Size += n
 		return
 	}
 	w.flush()
-	w.run = Mapping{VA: va, Size: n}
+	w.run = Mapping{VA: va, Size: n, PageSize: pageSize}
 }
 
 func (w *mappingWalk) flush() {

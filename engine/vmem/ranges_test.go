@@ -15,12 +15,12 @@ func TestMappingsX64(t *testing.T) {
 	var got []Mapping
 	err := tr.Mappings(0xFFFF800000000000, 0, func(m Mapping) bool { got = append(got, m); return true })
 	want := []Mapping{
-		{vaX64(0x1F0, 1, 2, 3, 0), 0x1000},
-		{vaX64(0x1F0, 1, 2, 6, 0), 0x1000},  // transition PTE
-		{vaX64(0x1F0, 1, 2, 12, 0), 0x1000}, // transition PTE
-		{vaX64(0x1F0, 1, 4, 0, 0), 1 << 21}, // 2 MB page
-		{vaX64(0x1F0, 1, 7, 0, 0), 0x1000},  // under a page table in transition
-		{vaX64(0x1F0, 5, 0, 0, 0), 1 << 30}, // 1 GB page
+		{vaX64(0x1F0, 1, 2, 3, 0), 0x1000, 0x1000},
+		{vaX64(0x1F0, 1, 2, 6, 0), 0x1000, 0x1000},   // transition PTE
+		{vaX64(0x1F0, 1, 2, 12, 0), 0x1000, 0x1000},  // transition PTE
+		{vaX64(0x1F0, 1, 4, 0, 0), 1 << 21, 1 << 21}, // 2 MB page
+		{vaX64(0x1F0, 1, 7, 0, 0), 0x1000, 0x1000},   // under a page table in transition
+		{vaX64(0x1F0, 5, 0, 0, 0), 1 << 30, 1 << 30}, // 1 GB page
 	}
 	// The self-map PXE (0x1ED) and the PDE pointing back at the PDPT are not followed; the PDE
 	// whose table is not in the dump is counted.
@@ -42,9 +42,9 @@ func TestMappingsClipMergeStop(t *testing.T) {
 	var got []Mapping
 	tr.Mappings(start, end, func(m Mapping) bool { got = append(got, m); return true })
 	want := []Mapping{
-		{start, 1<<21 - 0x10000},
-		{vaX64(0x1F0, 1, 7, 0, 0), 0x1000},
-		{vaX64(0x1F0, 5, 0, 0, 0), 0x3000},
+		{start, 1<<21 - 0x10000, 1 << 21},
+		{vaX64(0x1F0, 1, 7, 0, 0), 0x1000, 0x1000},
+		{vaX64(0x1F0, 5, 0, 0, 0), 0x3000, 1 << 30},
 	}
 	if !equalMappings(got, want) {
 		t.Errorf("clipped = %x\nwant %x", got, want)
@@ -64,7 +64,7 @@ func TestMappingsClipMergeStop(t *testing.T) {
 	}
 	got = nil
 	NewX64(f2, 0x1000, false).Mappings(0xFFFF800000000000, 0, func(m Mapping) bool { got = append(got, m); return true })
-	if want := []Mapping{{vaX64(0x1F0, 0, 0, 10, 0), 0x5000}}; !equalMappings(got, want) {
+	if want := []Mapping{{vaX64(0x1F0, 0, 0, 10, 0), 0x5000, 0x1000}}; !equalMappings(got, want) {
 		t.Errorf("merged = %x, want %x", got, want)
 	}
 }
@@ -81,7 +81,7 @@ func TestMappingsPAE(t *testing.T) {
 	if err := tr.Mappings(0x80000000, 1<<32, func(m Mapping) bool { got = append(got, m); return true }); err != nil {
 		t.Fatal(err)
 	}
-	want := []Mapping{{0x80001000, 0x1000}, {0x80200000, 1 << 21}}
+	want := []Mapping{{0x80001000, 0x1000, 0x1000}, {0x80200000, 1 << 21, 1 << 21}}
 	if !equalMappings(got, want) {
 		t.Errorf("PAE = %x, want %x", got, want)
 	}
