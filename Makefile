@@ -8,7 +8,7 @@ FUZZ_SMOKE_BUDGET ?= 20
 FUZZ_SECONDS ?= 120
 SAMPLE_COMMANDS ?= vertarget; lm; ~; .lastevent; .exr -1; q
 
-.PHONY: help build test fuzz bench lint sample run-sample readme golden clean
+.PHONY: help build test fuzz bench lint sample run-sample readme jsondoc golden clean
 
 help:
 	@echo "make build       build ./wdbg"
@@ -19,6 +19,7 @@ help:
 	@echo "make sample      regenerate testdata/sample.dmp"
 	@echo "make run-sample  run wdbg on testdata/sample.dmp"
 	@echo "make readme      regenerate README.md's command reference from the command table"
+	@echo "make jsondoc     regenerate docs/json.md's result reference from real --json output (needs the fixtures)"
 	@echo "make golden      rewrite testdata/transcripts/*.txt from current output (review the diff!)"
 
 build:
@@ -46,6 +47,9 @@ run-sample:
 
 readme:
 	$(GO) test -run '^TestReadmeCommandReference$$' -update .
+
+jsondoc:
+	WDBG_CORPUS_REQUIRED=1 $(GO) test -run '^TestJSONReference$$' -update .
 
 golden:
 	$(GO) test -run '^TestTranscripts$$' -update .

@@ -15,8 +15,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"wdbg/engine/analysis"
+	"wdbg/engine/pooltag"
 	"wdbg/engine/symstore"
 
 	"github.com/fatih/color"
@@ -54,6 +56,9 @@ func main() {
 func run(args []string) int {
 	if isDiffCommand(args) {
 		return runDiff(args[1:], os.Stdout, os.Stderr)
+	}
+	if isTriageCommand(args) {
+		return runTriage(args[1:], os.Stdout, os.Stderr)
 	}
 	opts, err := parseArgs(args)
 	if err != nil {
@@ -223,12 +228,16 @@ func decideColor(choice colorChoice, noColorEnv string, stdoutTerminal bool) boo
 
 const shortUsage = `usage: wdbg -z DUMP [-c "cmd1;cmd2;q"] [-y SYMPATH] [-i IMAGEPATH] [-logo FILE] [--json]
        wdbg -z DUMP [options] --script FILE.lua [ARGS...]
+       wdbg triage [--json] [-j N] [--script FILE] [-y SYMPATH] DIR|FILE...
+       wdbg diff OLDER.dmp NEWER.dmp -c "CMDS" [-y SYMPATH] [--json]
        wdbg --help | --version | --help-commands [--markdown]
 `
 
 const longUsage = `wdbg - a WinDbg-compatible debugger for Windows crash dumps
 
 usage: wdbg -z DUMP [options]
+       wdbg triage [options] DIR|FILE...   triage many dumps in parallel (wdbg triage --help)
+       wdbg diff OLDER NEWER -c "CMDS"     what changed between two dumps of one machine
 
 Options (as cdb: letters are not case-sensitive, '/' may replace '-'):
   -z DUMP            open this crash dump (required)
@@ -237,13 +246,17 @@ Options (as cdb: letters are not case-sensitive, '/' may replace '-'):
                      further commands from standard input (pipe or file)
   -y SYMPATH         symbol search path (srv*CACHE*URL;DIR;...)
   -i IMAGEPATH       executable image search path
+  -pooltag FILE      a pooltag.txt whose tag descriptions come first (then $WDBG_POOLTAG,
+                     WinDbg's triage\pooltag.txt places, ~/.local/share/wdbg/pooltag.txt,
+                     and wdbg's own list)
   -logo FILE         write the session to FILE as well (-loga appends)
   --json             print each command's result as one JSON document per line:
-                     {"command": "...", "result": {...}, "error": null}
+                     {"schema": 1, "command": "...", "result": {...}, "error": null}
+                     (shapes in docs/json.md)
   --color, --no-color
                      colour error messages (default: on a terminal unless NO_COLOR is set)
   --script FILE [ARGS...]
-                     run a Lua script (or a bundled playbook: triage, spooler, drivers)
+                     run a Lua script (or a bundled playbook: triage, spooler, drivers, leak)
                      with ARGS, print only its output and end; everything after FILE is
                      passed to the script, so put --script last
   --script-dir DIR   load the Lua files in DIR at start (their dbg.command definitions
@@ -286,7 +299,38 @@ func sessionOptions(opts *options) commands.SessionOptions {
 		so.Store.Progress = newProgressLine(os.Stderr).show
 	}
 	so.TriageRules = triageRules()
+	so.PoolTags = poolTags(opts.poolTagFile)
 	return so
+}
+
+// poolTagCache keeps the pool tag lists loaded once per run: `wdbg triage` and `wdbg diff`
+// open several sessions, from several goroutines, with the same options.
+var (
+	poolTagMu    sync.Mutex
+	poolTagCache = map[string]*pooltag.Database{}
+)
+
+// poolTags reads the pool tag descriptions for !poolused, !pool and !pooltag: the -pooltag file,
+// $WDBG_POOLTAG, the pooltag.txt files where WinDbg keeps them, then wdbg's own list
+// (engine/pooltag.SearchPaths). A -pooltag file that cannot be read, and malformed lines, are
+// reported on stderr; the session goes on with what could be read.
+func poolTags(explicit string) *pooltag.Database {
+	poolTagMu.Lock()
+	defer poolTagMu.Unlock()
+	if db, ok := poolTagCache[explicit]; ok {
+		return db
+	}
+	db, rep, err := pooltag.LoadCandidates(pooltag.SearchPaths(explicit, pooltag.SystemEnv()))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wdbg: -pooltag: %v\n", err)
+	}
+	for _, f := range rep.ReadFiles() {
+		for _, e := range f.Errors {
+			fmt.Fprintf(os.Stderr, "wdbg: %v (line skipped)\n", e)
+		}
+	}
+	poolTagCache[explicit] = db
+	return db
 }
 
 // triageRules are the bundled !analyze rules with the user's triage.ini in front of them:

@@ -269,7 +269,7 @@ func TestOpenFailure(t *testing.T) {
 	notDump := filepath.Join(t.TempDir(), "not.dmp")
 	os.WriteFile(notDump, []byte("this is text, not a dump"), 0o600)
 	r = runWdbg(t, nil, nil, "--json", "-z", notDump)
-	if r.exit != exitOpenFailed || !strings.HasPrefix(r.stdout, `{"command":"","result":null,"error":"Could not open dump file [`) {
+	if r.exit != exitOpenFailed || !strings.HasPrefix(r.stdout, `{"schema":1,"command":"","result":null,"error":"Could not open dump file [`) {
 		t.Errorf("--json: exit %d, stdout %q", r.exit, r.stdout)
 	}
 }

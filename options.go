@@ -14,6 +14,7 @@ type options struct {
 	hasCommands  bool
 	symPath      string // -y
 	imagePath    string // -i
+	poolTagFile  string // -pooltag: a pooltag.txt read before the others
 	logFile      string // -logo / -loga
 	logAppend    bool
 	json         bool
@@ -106,6 +107,8 @@ func parseArgs(args []string) (*options, error) {
 			o.symPath, err = value("a symbol path")
 		case "i":
 			o.imagePath, err = value("an image path")
+		case "pooltag":
+			o.poolTagFile, err = value("a pooltag.txt file")
 		case "logo", "loga":
 			o.logFile, err = value("a log file name")
 			o.logAppend = name == "loga"
@@ -190,7 +193,7 @@ func optionName(arg string) (name, value string, hasValue, ok bool) {
 
 func takesValue(name string) bool {
 	switch name {
-	case "z", "c", "y", "i", "logo", "loga", "script", "script-dir", "timeout":
+	case "z", "c", "y", "i", "logo", "loga", "script", "script-dir", "timeout", "pooltag":
 		return true
 	}
 	return false

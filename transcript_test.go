@@ -167,7 +167,7 @@ func generalize(s string, vars map[string]string) string {
 
 // promptLine matches a line that starts with a session prompt (WINDBG-SPEC §1.4) or with a JSON
 // document of a command (the banner's document has an empty command).
-var promptLine = regexp.MustCompile(`^(\d+:\d{3}(:\w+)?> |(\d+: )?kd> |\{"command":"[^"])`)
+var promptLine = regexp.MustCompile(`^(\d+:\d{3}(:\w+)?> |(\d+: )?kd> |\{("schema":\d+,)?"command":"[^"])`)
 
 // dropBanner removes everything before the first prompt, for transcripts about commands rather
 // than about the banner.
@@ -310,7 +310,7 @@ func TestLog(t *testing.T) {
 }
 
 // TestJSONDocuments checks --json: every line of standard output is one JSON document with
-// exactly the fields command, result and error; one per command, after the banner's.
+// exactly the fields schema, command, result and error; one per command, after the banner's.
 func TestJSONDocuments(t *testing.T) {
 	dump := fixture(t, "breakpad/minidump2.dmp")
 	r := runWdbg(t, []byte("lm\n"), nil, "--json", "-z", dump, "-c", `.echo "x;y"; $$ comment; nosuch; r eax`)
@@ -322,7 +322,7 @@ func TestJSONDocuments(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
 			t.Fatalf("not a JSON document: %v\n%s", err, sc.Text())
 		}
-		if len(doc) != 3 || doc["command"] == nil || doc["result"] == nil || doc["error"] == nil {
+		if len(doc) != 4 || string(doc["schema"]) != "1" || doc["command"] == nil || doc["result"] == nil || doc["error"] == nil {
 			t.Errorf("document fields: %s", sc.Text())
 		}
 		var cmd string

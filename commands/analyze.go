@@ -91,9 +91,10 @@ type analyzeResult struct {
 	OSName           string   `json:"osname"`
 	Followup         string   `json:"followup"`
 	ProbablyCausedBy string   `json:"probably_caused_by"`
-
-	contextText string
-	recordText  string
+	// ContextText is the CONTEXT section's body, the registers as .ecxr shows them; RecordText
+	// the EXCEPTION_RECORD section's, the record as .exr -1 shows it.
+	ContextText string `json:"context_text,omitempty"`
+	RecordText  string `json:"exception_record_text"`
 }
 
 func newAnalyzeResult(s *Session, rep *analysis.Report, verbose bool) *analyzeResult {
@@ -133,15 +134,15 @@ func newAnalyzeResult(s *Session, rep *analysis.Report, verbose bool) *analyzeRe
 	if rep.Context != nil {
 		var b strings.Builder
 		newRegisterDump(s, rep.Context).WriteText(&b)
-		r.contextText = b.String()
+		r.ContextText = b.String()
 	}
 	var b strings.Builder
 	newExceptionRecord(s, rep.ExceptionCode, 0, rep.Address, rep.Parameters).WriteText(&b)
-	r.recordText = b.String()
+	r.RecordText = b.String()
 	if x := s.Target.Exception; x != nil {
 		b.Reset()
 		newExceptionRecord(s, x.Code, x.Flags, x.Address, x.Parameters).WriteText(&b)
-		r.recordText = b.String()
+		r.RecordText = b.String()
 	}
 
 	// STACK_TEXT: kb rows without frame numbers.
@@ -207,10 +208,10 @@ func (r *analyzeResult) WriteText(w io.Writer) error {
 	if len(r.Comment) > 0 {
 		key("COMMENT:  ", strings.Join(r.Comment, "\n"))
 	}
-	if r.contextText != "" {
-		fmt.Fprintf(&b, "CONTEXT:  (.ecxr)\n%sResetting default scope\n\n", r.contextText)
+	if r.ContextText != "" {
+		fmt.Fprintf(&b, "CONTEXT:  (.ecxr)\n%sResetting default scope\n\n", r.ContextText)
 	}
-	fmt.Fprintf(&b, "EXCEPTION_RECORD:  (.exr -1)\n%s\n", r.recordText)
+	fmt.Fprintf(&b, "EXCEPTION_RECORD:  (.exr -1)\n%s\n", r.RecordText)
 	key("PROCESS_NAME:  ", r.ProcessName)
 	if r.ReadAddress != "" {
 		key("READ_ADDRESS:  ", r.ReadAddress+" ")

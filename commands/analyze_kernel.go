@@ -129,10 +129,22 @@ type kernelAnalyzeResult struct {
 	Followup         string   `json:"followup"`
 	BugCheckLine     string   `json:"bugcheck_line"`
 	ProbablyCausedBy string   `json:"probably_caused_by"`
+	// KeyValues are KEY_VALUES_STRING's pairs, in the order printed.
+	KeyValues []analyzeKeyValue `json:"key_values"`
+	// ExceptionStr is EXCEPTION_STR (the exception code as 0x... without leading zeros).
+	ExceptionStr string `json:"exception_str,omitempty"`
+	// RecordText is the EXCEPTION_RECORD section's body (.exr of the record); ContextText the
+	// CONTEXT or TRAP_FRAME section's (the registers as .cxr or .trap shows them).
+	RecordText  string `json:"exception_record_text,omitempty"`
+	ContextText string `json:"context_text,omitempty"`
 
-	memoryAccess bool   // READ/WRITE_ADDRESS comes from a memory-reference parameter (before PROCESS_NAME)
-	recordText   string // .exr of the exception record
-	contextText  string // the CONTEXT or TRAP_FRAME section body
+	memoryAccess bool // READ/WRITE_ADDRESS comes from a memory-reference parameter (before PROCESS_NAME)
+}
+
+// analyzeKeyValue is one `Key : ... / Value: ...` pair of KEY_VALUES_STRING.
+type analyzeKeyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 func newKernelAnalyzeResult(s *Session, rep *analysis.KernelReport, verbose bool) *kernelAnalyzeResult {
@@ -172,7 +184,11 @@ func newKernelAnalyzeResult(s *Session, rep *analysis.KernelReport, verbose bool
 		r.ExceptionCode = fmt.Sprintf("%08x", rep.ExceptionCode)
 		r.ExceptionName = rep.ExceptionName
 		r.ErrorCode = fmt.Sprintf("(NTSTATUS) %#x - %s", rep.ExceptionCode, ntstatus.Description(rep.ExceptionCode))
+		r.ExceptionStr = "0x" + strings.TrimLeft(r.ExceptionCode, "0")
 	}
+	// Keys sorted ordinally (WINDBG-SPEC §3.1.2 item 2); timing keys are left out.
+	r.KeyValues = []analyzeKeyValue{{"Bugcheck.Code.LegacyAPI", "0x" + r.Code},
+		{"Failure.Bucket", r.FailureBucketID}, {"Failure.Hash", r.FailureIDHash}}
 	if rep.RecordAddress != 0 {
 		r.ExceptionRecord = fmt.Sprintf("%x", rep.RecordAddress)
 		var b strings.Builder
@@ -184,7 +200,7 @@ func newKernelAnalyzeResult(s *Session, rep *analysis.KernelReport, verbose bool
 		} else {
 			fmt.Fprintf(&b, "Cannot read Exception record @ %s\n", FormatPtr(rep.RecordAddress, ptr))
 		}
-		r.recordText = b.String()
+		r.RecordText = b.String()
 	}
 	if rep.ContextError != nil {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("*** WARNING: Unable to use the %v; the stack is the bug-checking processor's", rep.ContextError))
@@ -200,7 +216,7 @@ func newKernelAnalyzeResult(s *Session, rep *analysis.KernelReport, verbose bool
 		}
 		var b strings.Builder
 		dump.WriteText(&b)
-		r.contextText = b.String()
+		r.ContextText = b.String()
 	}
 
 	// STACK_TEXT: kb rows without frame numbers (WINDBG-SPEC §3.1.2 item 8).
@@ -246,11 +262,9 @@ func (r *kernelAnalyzeResult) WriteText(w io.Writer) error {
 		b.WriteString(l + "\n")
 	}
 	b.WriteString("\n")
-	// Keys sorted ordinally (WINDBG-SPEC §3.1.2 item 2); timing keys are left out.
 	b.WriteString("KEY_VALUES_STRING: 1\n\n")
-	for _, kv := range [][2]string{{"Bugcheck.Code.LegacyAPI", "0x" + r.Code},
-		{"Failure.Bucket", r.FailureBucketID}, {"Failure.Hash", r.FailureIDHash}} {
-		fmt.Fprintf(&b, "    Key  : %s\n    Value: %s\n\n", kv[0], kv[1])
+	for _, kv := range r.KeyValues {
+		fmt.Fprintf(&b, "    Key  : %s\n    Value: %s\n\n", kv.Key, kv.Value)
 	}
 	b.WriteString("\n")
 	key := func(name, value string) { fmt.Fprintf(&b, "%s%s\n\n", name, value) }
@@ -264,16 +278,16 @@ func (r *kernelAnalyzeResult) WriteText(w io.Writer) error {
 		r.writeAccess(key)
 	}
 	if r.ExceptionRecord != "" {
-		fmt.Fprintf(&b, "EXCEPTION_RECORD:  %s -- (.exr 0x%s)\n%s\n", r.ExceptionRecord, r.ExceptionRecord, r.recordText)
+		fmt.Fprintf(&b, "EXCEPTION_RECORD:  %s -- (.exr 0x%s)\n%s\n", r.ExceptionRecord, r.ExceptionRecord, r.RecordText)
 	}
 	if r.ContextRecord != "" {
-		fmt.Fprintf(&b, "CONTEXT:  %s -- (.cxr 0x%s)\n%sResetting default scope\n\n", r.ContextRecord, r.ContextRecord, r.contextText)
+		fmt.Fprintf(&b, "CONTEXT:  %s -- (.cxr 0x%s)\n%sResetting default scope\n\n", r.ContextRecord, r.ContextRecord, r.ContextText)
 	}
 	if r.ProcessName != "" {
 		key("PROCESS_NAME:  ", r.ProcessName)
 	}
 	if r.TrapFrame != "" {
-		fmt.Fprintf(&b, "TRAP_FRAME:  %s -- (.trap 0x%s)\n%sResetting default scope\n\n", r.TrapFrame, r.TrapFrame, r.contextText)
+		fmt.Fprintf(&b, "TRAP_FRAME:  %s -- (.trap 0x%s)\n%sResetting default scope\n\n", r.TrapFrame, r.TrapFrame, r.ContextText)
 	}
 	if !r.memoryAccess {
 		r.writeAccess(key)
@@ -284,7 +298,7 @@ func (r *kernelAnalyzeResult) WriteText(w io.Writer) error {
 		for i, p := range r.ExceptionParams {
 			key(fmt.Sprintf("EXCEPTION_PARAMETER%d:  ", i+1), p)
 		}
-		key("EXCEPTION_STR:  ", "0x"+strings.TrimLeft(r.ExceptionCode, "0"))
+		key("EXCEPTION_STR:  ", r.ExceptionStr)
 	}
 	b.WriteString("STACK_TEXT:  \n")
 	for _, l := range r.StackText {

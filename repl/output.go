@@ -78,9 +78,9 @@ func (o *Output) LogOnly(s string) {
 
 // Result prints one command's outcome: its result as WinDbg text, or its error as WinDbg prints
 // it with a syntax error's caret promptWidth columns in; in JSON mode one document
-// {"command": ..., "result": ..., "error": ...} on one line. It reports whether the command (or
-// rendering its result) failed. The runner uses the steps below instead, so that rendering
-// happens while Ctrl-C can still stop it.
+// {"schema": 1, "command": ..., "result": ..., "error": ...} on one line (docs/json.md). It
+// reports whether the command (or rendering its result) failed. The runner uses the steps below
+// instead, so that rendering happens while Ctrl-C can still stop it.
 func (o *Output) Result(command string, res commands.Result, err error, promptWidth int) (failed bool) {
 	if o.json {
 		var raw json.RawMessage
@@ -127,8 +127,14 @@ func (o *Output) Error(err error, promptWidth int) {
 	o.term.WriteString(text)
 }
 
+// JSONSchemaVersion is the version of the --json document format and of every command's result
+// shape (docs/json.md). Adding a field, a command or a value keeps it; renaming or removing a
+// field, or changing a field's JSON type or meaning, raises it.
+const JSONSchemaVersion = 1
+
 // document is one line of --json output.
 type document struct {
+	Schema  int             `json:"schema"`
 	Command string          `json:"command"`
 	Result  json.RawMessage `json:"result"`
 	Error   *string         `json:"error"`
@@ -149,7 +155,7 @@ func encodeResult(command string, res commands.Result, err error) (json.RawMessa
 
 // document writes one JSON document; raw is the encoded result (nil for null).
 func (o *Output) document(command string, raw json.RawMessage, err error) (failed bool) {
-	doc := document{Command: command, Result: raw}
+	doc := document{Schema: JSONSchemaVersion, Command: command, Result: raw}
 	if raw == nil {
 		doc.Result = json.RawMessage("null")
 	}

@@ -135,6 +135,7 @@ func TestJSON(t *testing.T) {
 		t.Fatalf("got %d lines, want 3 (one per command, no echo):\n%s", len(lines), tr.stdout.String())
 	}
 	type doc struct {
+		Schema  int             `json:"schema"`
 		Command string          `json:"command"`
 		Result  json.RawMessage `json:"result"`
 		Error   *string         `json:"error"`
@@ -146,6 +147,9 @@ func TestJSON(t *testing.T) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&d); err != nil {
 			t.Fatalf("line %q is not a JSON document of the expected shape: %v", l, err)
+		}
+		if d.Schema != JSONSchemaVersion || !strings.HasPrefix(l, `{"schema":1,"command":`) {
+			t.Errorf("line %q does not start with the schema version 1 (docs/json.md)", l)
 		}
 		docs = append(docs, d)
 	}

@@ -1,19 +1,25 @@
 -- triage.lua: crash summary for any dump: what happened, where, who, and a verdict line.
+--
+-- It prints the report and returns a table for `wdbg triage` (the contract of a triage
+-- playbook): bucket (FAILURE_BUCKET_ID, "" when there is none), summary (one line), verdict,
+-- and the facts behind them (what, symbol, module, process, kind, arch).
 local t = dbg.target()
 local a, aerr = dbg.analyze()
 
 print("WHAT")
+local what
 if t.bugcheck then
   local b = t.bugcheck
   local p = {}
   for i = 1, 4 do p[i] = tostring(b.params[i]) end
-  print(string.format("  bug check %s (%s)", b.code_hex, table.concat(p, ", ")))
+  what = string.format("bug check %s (%s)", b.code_hex, table.concat(p, ", "))
 elseif t.exception then
   local e = t.exception
-  print(string.format("  exception %s at %s", e.code_hex, tostring(e.address)))
+  what = string.format("exception %s at %s", e.code_hex, tostring(e.address))
 else
-  print("  no exception or bug check recorded")
+  what = "no exception or bug check recorded"
 end
+print("  " .. what)
 if a then
   local text = a.exception_text or a.bugcheck_name or ""
   if text ~= "" then print("  " .. text) end
@@ -42,9 +48,24 @@ end
 
 local verdict
 if a and a.failure_bucket_id ~= "" then
-  verdict = string.format("VERDICT: %s in %s (%s)", a.failure_bucket_id,
+  verdict = string.format("%s in %s (%s)", a.failure_bucket_id,
     a.image_name ~= "" and a.image_name or "unknown module", a.probably_caused_by or "")
 else
-  verdict = "VERDICT: no analysis available"
+  verdict = "no analysis available"
 end
-print(verdict)
+print("VERDICT: " .. verdict)
+
+local function field(name) return a and a[name] ~= "" and a[name] or nil end
+local where = field("symbol_name") or field("image_name")
+return {
+  bucket = field("failure_bucket_id") or "",
+  summary = where and (what .. " in " .. where) or what,
+  verdict = verdict,
+  what = what,
+  symbol = field("symbol_name"),
+  module = field("image_name"),
+  process = field("process_name"),
+  kind = t.kind,
+  arch = t.arch,
+  analyze_error = (not a) and tostring(aerr) or nil,
+}
