@@ -20,7 +20,9 @@ var pteCommands = []*Command{
 			"lives in the page-table self-map, its value, its page frame number and its flag letters " +
 			"(L large, G global, C copy-on-write, D dirty, A accessed, N no-cache, T write-through, " +
 			"K/U kernel/user, W/R writable/read-only, E executable, V valid). An entry that is not valid " +
-			"is decoded as Windows reads it: transition, page file, demand zero or prototype.",
+			"is decoded as Windows reads it: transition, page file, demand zero or prototype. A prototype " +
+			"PTE is followed to the prototype PTE it names (shown as the Proto column). User addresses " +
+			"translate through the implicit process (.process).",
 		Run: runPte,
 	},
 	{
@@ -42,14 +44,27 @@ func runPte(ctx context.Context, s *Session, args string) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := s.Target.PageTables()
+	tr, err := s.pteTables(ctx)
 	if err != nil {
 		return nil, err
 	}
 	va = s.canonical(va)
 	w, werr := tr.Walk(va)
-	return &pteResult{VA: hexString(va), Mode: tr.Mode(), Levels: pteLevels(s, tr, va, w.Steps),
+	return &pteResult{VA: hexString(va), Mode: tr.Mode(), Levels: pteLevels(s, tr, va, w),
 		Detail: pteDetail(w, werr, tr.Mode(), s.Target.System.BuildNumber), va: va, ptr: s.PointerSize()}, nil
+}
+
+// pteTables is the address space !pte walks: the implicit process's (.process), whose user
+// half differs from the dump's own, else the dump's kernel tables.
+func (s *Session) pteTables(ctx context.Context) (*vmem.Translator, error) {
+	if addr := s.KernelState.ImplicitProcess; addr != 0 {
+		if r, err := s.kernelReader(ctx); err == nil {
+			if p, err := r.Process(addr); err == nil {
+				return s.Target.AddressSpace(p.DirBase)
+			}
+		}
+	}
+	return s.Target.PageTables()
 }
 
 // canonical sign-extends a 32-bit expression result on 32-bit targets, where `!pte 801544f4`
@@ -81,8 +96,11 @@ type pteLevel struct {
 	at, entry uint64
 }
 
-func pteLevels(s *Session, tr *vmem.Translator, va uint64, steps []vmem.Step) []pteLevel {
+func pteLevels(s *Session, tr *vmem.Translator, va uint64, w vmem.Walk) []pteLevel {
+	steps := w.Steps
 	selfMap := s.selfMapAddresses(tr.Mode(), va)
+	// the prototype PTE is not in the self-map: it is shown at its own (pool) address
+	selfMap[vmem.ProtoLevel] = w.ProtoVA
 	wide := s.PointerSize() == 8 || tr.Mode() == "x86 PAE"
 	var out []pteLevel
 	for i, st := range steps {
@@ -98,7 +116,7 @@ func pteLevels(s *Session, tr *vmem.Translator, va uint64, steps []vmem.Step) []
 		if st.State == vmem.StateValid {
 			l.PFN = fmt.Sprintf("%x", pfnOf(st.Entry, tr.Mode()))
 			last := i == len(steps)-1
-			l.Flags = pteFlags(st.Entry, tr.Mode(), last && st.Level != "PTE")
+			l.Flags = pteFlags(st.Entry, tr.Mode(), last && st.Level != "PTE" && st.Level != vmem.ProtoLevel)
 		}
 		out = append(out, l)
 	}
@@ -167,7 +185,7 @@ func (s *Session) selfMapAddresses(mode string, va uint64) map[string]uint64 {
 	case "x86":
 		return map[string]uint64{"PTE": 0xC0000000 + (va>>12)*4, "PDE": 0xC0300000 + (va>>22)*4}
 	}
-	return nil
+	return map[string]uint64{}
 }
 
 // pteDetail explains the entry that ended a walk short of a page, or a followed transition page.
@@ -179,6 +197,9 @@ func pteDetail(w vmem.Walk, err error, mode string, build uint32) []string {
 		} else {
 			return []string{err.Error()}
 		}
+	}
+	if w.ProtoVA != 0 && len(w.Steps) > 0 && w.Steps[len(w.Steps)-1].Level == vmem.ProtoLevel {
+		return protoDetail(w, te)
 	}
 	if te == nil {
 		if n := len(w.Steps); n > 0 && w.Steps[n-1].State == vmem.StateTransition {
@@ -204,6 +225,25 @@ func pteDetail(w vmem.Walk, err error, mode string, build uint32) []string {
 		return []string{"not valid", " Proto: " + te.Reason}
 	}
 	return []string{"not valid", " " + te.Reason}
+}
+
+// protoDetail explains a walk that went on to a prototype PTE (FORMATS.md §3.2): where the
+// prototype PTE is and what it says: the page it names (valid or in transition) or why there
+// is none (a subsection PTE: file-backed and not in memory; pagefile; demand zero).
+func protoDetail(w vmem.Walk, te *vmem.TranslationError) []string {
+	pte := w.Steps[len(w.Steps)-2].Entry
+	p := w.Steps[len(w.Steps)-1]
+	out := []string{"not valid", fmt.Sprintf(" Proto: %x", w.ProtoVA),
+		fmt.Sprintf(" Protect: %x - %s", pteProtection(pte), protectionName(pteProtection(pte)))}
+	switch {
+	case te != nil:
+		out = append(out, " Prototype PTE: "+te.Reason)
+	case p.State == vmem.StateTransition:
+		out = append(out, fmt.Sprintf(" Prototype PTE in transition: pfn %x", w.PA>>12))
+	default:
+		out = append(out, fmt.Sprintf(" Prototype PTE valid: pfn %x", w.PA>>12))
+	}
+	return out
 }
 
 // pageFileNumber is a software PTE's PageFileLow: bits 4:1 until the x64 kernel moved it to
@@ -321,7 +361,7 @@ func runVtop(ctx context.Context, s *Session, args string) (Result, error) {
 	}
 	w, werr := tr.Walk(va)
 	return &vtopResult{Mode: tr.Mode(), VA: hexString(va), DirBase: hexString(dirBase), Steps: vtopSteps(w.Steps),
-		PA: physOrEmpty(w, werr), Error: errString(werr), va: va, pa: w.PA, large: w.PageSize > 0x1000,
+		ProtoVA: protoVAString(w), PA: physOrEmpty(w, werr), Error: errString(werr), va: va, pa: w.PA, large: w.PageSize > 0x1000,
 		ptr: s.PointerSize(), arch: s.Target.Arch, dirBase: dirBase}, nil
 }
 
@@ -338,6 +378,7 @@ type vtopResult struct {
 	VA      string     `json:"va"`
 	DirBase string     `json:"dirbase"`
 	Steps   []vtopStep `json:"steps"`
+	ProtoVA string     `json:"proto_va,omitempty"` // the prototype PTE's address, when a step read it
 	PA      string     `json:"physical_address,omitempty"`
 	Error   string     `json:"error,omitempty"`
 	va, pa  uint64
@@ -354,6 +395,15 @@ func vtopSteps(steps []vmem.Step) []vtopStep {
 			at: st.EntryAddr, entry: st.Entry}
 	}
 	return out
+}
+
+func protoVAString(w vmem.Walk) string {
+	for _, st := range w.Steps {
+		if st.Level == vmem.ProtoLevel {
+			return hexString(w.ProtoVA)
+		}
+	}
+	return ""
 }
 
 func physOrEmpty(w vmem.Walk, err error) string {
@@ -383,6 +433,10 @@ func (r *vtopResult) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "%s: Virt %0*x, pagedir %0*x\n", prefix, r.ptr*2, r.va, r.ptr*2, r.dirBase)
 	for _, st := range r.Steps {
+		if st.Level == vmem.ProtoLevel {
+			fmt.Fprintf(&b, "%s: Proto at %s, physical %016x - %016x\n", prefix, strings.TrimPrefix(r.ProtoVA, "0x"), st.at, st.entry)
+			continue
+		}
 		fmt.Fprintf(&b, "%s: %s %016x - %016x\n", prefix, st.Level, st.at, st.entry)
 	}
 	if r.Error != "" {

@@ -61,6 +61,7 @@ func TestSynthKernelCommands(t *testing.T) {
 			checkSynthProcessors(t, k)
 			checkSynthPte(t, k)
 			checkSynthAnalyze(t, k)
+			checkSynthPrototype(t, k)
 		})
 	}
 }
@@ -289,6 +290,65 @@ func checkSynthPte(t *testing.T, k synthKernel) {
 		if want := fmt.Sprintf("translates to physical address %x.", p.PebPhysical); !strings.Contains(out, want) {
 			t.Errorf("!vtop of %s's PEB lacks %q:\n%s", p.ImageFileName, want, out)
 		}
+	}
+}
+
+// checkSynthPrototype reads the first user process's image page, which the writer mapped
+// through a prototype PTE (FORMATS.md §3.2): the process's PTE names a prototype PTE in system
+// space whose frame the writer allocated and filled. !vtop with the process's DirBase, and
+// !pte and db after .process, must reach that frame; on non-PAE x86 the prototype address is
+// not decodable (the manifest says not followed) and the translation must stop and say so.
+func checkSynthPrototype(t *testing.T, k synthKernel) {
+	pp := k.m.PTE.Prototype
+	if pp == nil {
+		t.Fatal("the manifest has no prototype page")
+	}
+	wide := k.m.PointerSize == 8 || k.m.PAE
+	entry := func(v uint64) string {
+		if wide {
+			return fmt.Sprintf("%016X", v)
+		}
+		return fmt.Sprintf("%08X", v)
+	}
+	vtop := run(t, k.s, fmt.Sprintf("!vtop %x %x", dirBaseForDisplay(pp.DirectoryTableBase, k.m.PointerSize), pp.VA))
+	pteWant := []string{}
+	for _, l := range pp.Walk.Levels {
+		pteWant = append(pteWant, "contains "+entry(l.Entry))
+	}
+	if pp.Followed {
+		for _, want := range []string{
+			fmt.Sprintf("translates to physical address %x.", pp.PA),
+			fmt.Sprintf("Proto at %x, physical %016x - %016x", pp.ProtoVA, pp.ProtoEntryAddr, pp.ProtoEntry),
+		} {
+			if !strings.Contains(vtop, want) {
+				t.Errorf("!vtop of the prototype-mapped page lacks %q:\n%s", want, vtop)
+			}
+		}
+		pteWant = append(pteWant, fmt.Sprintf("Proto at %0*X", 2*k.m.PointerSize, pp.ProtoVA),
+			"contains "+entry(pp.ProtoEntry), fmt.Sprintf(" Proto: %x\n", pp.ProtoVA),
+			fmt.Sprintf(" Prototype PTE valid: pfn %x\n", pp.PA>>12))
+	} else {
+		if !strings.Contains(vtop, "translation fails") || !strings.Contains(vtop, "prototype PTE") {
+			t.Errorf("!vtop of the undecodable prototype PTE:\n%s", vtop)
+		}
+		pteWant = append(pteWant, " Proto: not present (prototype PTE")
+	}
+	run(t, k.s, fmt.Sprintf(".process /p %x", pp.Process))
+	defer run(t, k.s, ".process")
+	pte := run(t, k.s, fmt.Sprintf("!pte %x", pp.VA))
+	for _, want := range pteWant {
+		if !strings.Contains(pte, want) {
+			t.Errorf("!pte of the prototype-mapped page lacks %q:\n%s", want, pte)
+		}
+	}
+	db := run(t, k.s, fmt.Sprintf("db %x L10", pp.VA))
+	hex := make([]string, 8)
+	for i, c := range pp.Pattern[:8] {
+		hex[i] = fmt.Sprintf("%02x", c)
+	}
+	hasBytes := strings.Contains(db, strings.Join(hex, " ")) && strings.Contains(db, string(pp.Pattern))
+	if hasBytes != pp.Followed {
+		t.Errorf("db of the prototype-mapped page (followed %v), want bytes %q:\n%s", pp.Followed, pp.Pattern, db)
 	}
 }
 

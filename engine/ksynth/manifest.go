@@ -258,6 +258,31 @@ type PTEFacts struct {
 	// LargePage (2 MiB, nt) and GigPage (1 GiB, x64 only) are walks of large pages.
 	LargePage Walk  `json:"large_page"`
 	GigPage   *Walk `json:"gig_page,omitempty"`
+	// Prototype is a user page of the first user process mapped through a prototype PTE.
+	Prototype *PrototypePage `json:"prototype,omitempty"`
+}
+
+// PrototypePage is a user page whose PTE is a prototype-format PTE (valid 0, prototype 1;
+// FORMATS.md §3.2) naming a valid prototype PTE in system space, which names the page.
+type PrototypePage struct {
+	Process            uint64 `json:"process"`              // EPROCESS of the first user process
+	DirectoryTableBase uint64 `json:"directory_table_base"` // its DirBase
+	VA                 uint64 `json:"va"`                   // the user address (its image base)
+	// Walk is the process's hardware walk of VA: it ends at the PTE (FailLevel), not valid.
+	Walk Walk `json:"walk"`
+	// PTE is the prototype-format PTE: ProtoAddress in 63:16 (x64) or 63:32 (PAE).
+	PTE uint64 `json:"pte"`
+	// ProtoVA is the kernel address of the prototype PTE, ProtoEntryAddr its physical address
+	// (from the writer's own mapping of that page) and ProtoEntry its (valid) value.
+	ProtoVA        uint64 `json:"proto_va"`
+	ProtoEntryAddr uint64 `json:"proto_entry_addr"`
+	ProtoEntry     uint64 `json:"proto_entry"`
+	// Followed is false on non-PAE x86, whose PTE does not encode the address decodably.
+	Followed bool `json:"followed"`
+	// PA is the page the prototype PTE names (the frame the writer allocated); Pattern its
+	// first bytes.
+	PA      uint64 `json:"pa"`
+	Pattern []byte `json:"pattern"`
 }
 
 // Walk is one translation: every entry read, top level first.

@@ -57,6 +57,87 @@ func (b *builder) buildPTEFacts() error {
 			return err
 		}
 	}
+	return b.buildProtoPTE()
+}
+
+// protoPattern is what the writer puts in the page the prototype PTE names.
+const protoPattern = "ksynth prototype page: shared section view"
+
+// buildProtoPTE places a page of prototype PTEs in system space (FORMATS.md §3.2: prototype
+// PTEs live in paged pool) two pages after the transition page, and in its first entry a valid
+// PTE naming a fresh data page. The user page that refers to it is added by
+// buildProtoUserPage once the process address spaces exist; this half must run before they
+// are cloned, so that the new kernel page is in every process's kernel half.
+func (b *builder) buildProtoPTE() error {
+	protoVA := b.p.transitionVA + 2*pageSize
+	if _, ok := b.vpages[protoVA]; ok {
+		return fmt.Errorf("ksynth: internal: prototype PTE page %#x is already mapped", protoVA)
+	}
+	if err := b.mapKernel(protoVA, pageSize, leafData); err != nil {
+		return err
+	}
+	data, err := b.mem.alloc()
+	if err != nil {
+		return err
+	}
+	b.mem.write(data*pageSize, []byte(protoPattern))
+	// A valid prototype PTE has the hardware layout (§3.1): frame 51:12 (31:12 non-PAE).
+	entry := data*pageSize | ptePresent | pteWrite | pteUser | pteAccessed | pteDirty
+	entryPA, err := b.pa(protoVA)
+	if err != nil {
+		return err
+	}
+	if b.kernel.twoLevel() {
+		b.mem.write(entryPA, le32(uint32(entry)))
+	} else {
+		b.mem.putU64(entryPA, entry)
+	}
+	b.m.PTE.Prototype = &PrototypePage{ProtoVA: protoVA, ProtoEntryAddr: entryPA, ProtoEntry: entry,
+		PA: data * pageSize, Pattern: []byte(protoPattern)[:16]}
+	return nil
+}
+
+// buildProtoUserPage maps the first page of the first user process's image (image pages are
+// the classic prototype-mapped pages) through a prototype-format PTE naming the prototype PTE
+// of buildProtoPTE: ProtoAddress in bits 63:16 (x64, the 48-bit VA) or 63:32 (PAE), Prototype
+// bit 10, protection read/write (§3.2). Non-PAE x86 encodes the address as an offset in two
+// fields from a base the facts do not give, so there the PTE carries only the Prototype bit
+// and protection and is recorded as not followed.
+func (b *builder) buildProtoUserPage() error {
+	pp := b.m.PTE.Prototype
+	var pr *process
+	for _, p := range b.processes {
+		if p.peb != 0 {
+			pr = p
+			break
+		}
+	}
+	if pp == nil || pr == nil {
+		return fmt.Errorf("ksynth: internal: no prototype PTE page or no user process")
+	}
+	s := &space{mem: b.mem, levels: b.kernel.levels, root: pr.dtb, user: true, userEnd: b.kernel.userEnd}
+	va := pr.imageBase
+	pte := uint64(ptePrototype | protReadWrt)
+	switch len(s.levels) {
+	case 4:
+		pte |= pp.ProtoVA & 0x0000FFFFFFFFFFFF << 16
+		pp.Followed = true
+	case 3:
+		pte |= pp.ProtoVA << 32
+		pp.Followed = true
+	}
+	if err := s.setLeaf(va, len(s.levels)-1, pte); err != nil {
+		return err
+	}
+	pp.Process, pp.DirectoryTableBase, pp.VA, pp.PTE = pr.addr, pr.dtb, va, pte
+	steps, _, _, ok := s.walk(va)
+	if ok {
+		return fmt.Errorf("ksynth: internal: the prototype-mapped page %#x translates by hardware rules", va)
+	}
+	pp.Walk = Walk{VA: va, FailLevel: steps[len(steps)-1].Level}
+	for _, st := range steps {
+		pp.Walk.Levels = append(pp.Walk.Levels, PTELevel{Name: st.Level, EntryAddr: st.EntryAddr, Entry: st.Entry})
+	}
 	return nil
 }
 
@@ -91,6 +172,9 @@ func (b *builder) walkFacts(va uint64) Walk {
 
 // recordMappings lists every mapped kernel page and the walks of the notable addresses.
 func (b *builder) recordMappings() error {
+	if err := b.buildProtoUserPage(); err != nil {
+		return err
+	}
 	for _, va := range b.sortedPages() {
 		m := b.vpages[va]
 		if m.large != 0 {

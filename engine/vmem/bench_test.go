@@ -103,7 +103,7 @@ func BenchmarkWalkUncached(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		for i := uint64(0); i < benchPages; i++ {
-			if _, err := tr.walk(benchBaseVA+i*4096, nil); err != nil {
+			if _, err := tr.walk(benchBaseVA+i*4096, nil, true); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -18,6 +18,7 @@ const (
 	StateInvalid                      // not valid and not a known software state (or a reserved encoding)
 	StateUnreadable                   // the entry itself could not be read from the dump
 	StateBadAddress                   // the address cannot be translated in this mode at all
+	StateSubsection                   // a prototype PTE that names a file's subsection: not in memory
 )
 
 var stateNames = [...]string{
@@ -30,6 +31,7 @@ var stateNames = [...]string{
 	StateInvalid:    "invalid",
 	StateUnreadable: "unreadable",
 	StateBadAddress: "bad address",
+	StateSubsection: "subsection",
 }
 
 func (s EntryState) String() string {

@@ -74,6 +74,10 @@ func FuzzTranslate(f *testing.F) {
 	binary.LittleEndian.PutUint64(seed[136:], 0x40000000|eP|ePS)
 	binary.LittleEndian.PutUint64(seed[144:], 0x1000|eTrans) // transition
 	binary.LittleEndian.PutUint64(seed[152:], 0x55<<32|eProtRW)
+	// prototype PTEs (§3.2): x64 ProtoAddress 63:16 naming a kernel VA that wraps back into
+	// these pages, and a PAE one (63:32); the target entry is itself a prototype (subsection).
+	binary.LittleEndian.PutUint64(seed[160:], 0xF80000201000<<16|eProto|eProtRW) // 48-bit VA in 63:16
+	binary.LittleEndian.PutUint64(seed[168:], 0x80201008<<32|eProto|eProtRW)
 	for mode := uint8(0); mode < 6; mode++ {
 		f.Add(mode, uint64(0), uint64(0x1234), seed)
 		f.Add(mode|0x80, uint64(0), uint64(0xFFFFF80000201000), seed)
@@ -88,8 +92,14 @@ func FuzzTranslate(f *testing.F) {
 			if (err == nil) != (werr == nil) {
 				t.Fatalf("Translate(%#x) err %v, Walk err %v", v, err, werr)
 			}
-			if len(w.Steps) > len(tr.Levels()) {
+			// one entry per level, plus at most one prototype PTE (never a chain of them)
+			if len(w.Steps) > len(tr.Levels())+1 {
 				t.Fatalf("walk of %#x read %d entries, mode has %d levels", v, len(w.Steps), len(tr.Levels()))
+			}
+			for i, st := range w.Steps {
+				if st.Level == ProtoLevel && i != len(w.Steps)-1 {
+					t.Fatalf("walk of %#x: prototype step %d is not the last", v, i)
+				}
 			}
 			if err != nil {
 				if got, ok := FailedVA(err); !ok || got != v {

@@ -27,6 +27,7 @@ type intelFlavor struct {
 	transitionMask uint64 // PFN field of a transition entry (§3.2)
 	largeSizes     []uint64
 	protoAddress   func(e uint64) (uint64, bool) // VA of the prototype PTE, if the encoding is known
+	systemSpace    func(va uint64) bool          // va is a kernel address (prototype PTEs live there)
 	pageFileOffset func(e uint64) uint64         // PageFileHigh (§3.2)
 }
 
@@ -42,6 +43,7 @@ var (
 		protoAddress: func(e uint64) (uint64, bool) {
 			return uint64(int64(e) >> 16), true // bits 63:16 = the 48-bit VA, sign-extended
 		},
+		systemSpace:    func(va uint64) bool { return va>>63 != 0 },
 		pageFileOffset: func(e uint64) uint64 { return e >> 32 },
 	}
 	flavorX64LA57 = intelFlavor{
@@ -49,6 +51,7 @@ var (
 		transitionMask: flavorX64.transitionMask,
 		largeSizes:     []uint64{0, 0, gb1, mb2, 0},
 		protoAddress:   flavorX64.protoAddress,
+		systemSpace:    flavorX64.systemSpace,
 		pageFileOffset: flavorX64.pageFileOffset,
 	}
 	// PAE: 2 MB at the PDE; transition PFN 37:12; ProtoAddress 63:32; PageFileHigh 63:32.
@@ -57,51 +60,63 @@ var (
 		transitionMask: 0x0000003FFFFFF000,
 		largeSizes:     []uint64{0, mb2, 0},
 		protoAddress:   func(e uint64) (uint64, bool) { return e >> 32, true },
+		systemSpace:    system32,
 		pageFileOffset: func(e uint64) uint64 { return e >> 32 },
 	}
 	// non-PAE: 4 MB at the PDE (PSE-36 bits unused by Windows, §3.3); PFN 31:12; the
-	// prototype address is split into two fields (Win7 layout, §3.2) and not reassembled here;
+	// prototype address is split into two fields (Win7 layout, §3.2: ProtoAddressLow 8:1,
+	// ProtoAddressHigh 31:11) that together hold only 29 bits, an offset from a base the facts
+	// do not give (FORMATS.md §9), so it is not reassembled and such PTEs are not followed;
 	// PageFileHigh 31:12.
 	flavorX86 = intelFlavor{
 		frameMask:      0xFFFFF000,
 		transitionMask: 0xFFFFF000,
 		largeSizes:     []uint64{mb4, 0},
 		protoAddress:   func(uint64) (uint64, bool) { return 0, false },
+		systemSpace:    system32,
 		pageFileOffset: func(e uint64) uint64 { return e >> 12 & 0xFFFFF },
 	}
 )
 
 var pagingX64 = paging{
-	name:      "x64",
-	levels:    x64Levels,
-	entrySize: 8,
-	split:     canonicalSplit(48),
-	decode:    flavorX64.decode,
+	name:        "x64",
+	levels:      x64Levels,
+	entrySize:   8,
+	split:       canonicalSplit(48),
+	decode:      flavorX64.decode,
+	decodeProto: flavorX64.decodeProto,
 }
 
 var pagingX64LA57 = paging{
-	name:      "x64 LA57",
-	levels:    append([]level{{"PML5E", 48, 9}}, x64Levels...),
-	entrySize: 8,
-	split:     canonicalSplit(57),
-	decode:    flavorX64LA57.decode,
+	name:        "x64 LA57",
+	levels:      append([]level{{"PML5E", 48, 9}}, x64Levels...),
+	entrySize:   8,
+	split:       canonicalSplit(57),
+	decode:      flavorX64LA57.decode,
+	decodeProto: flavorX64LA57.decodeProto,
 }
 
 var pagingPAE = paging{
-	name:      "x86 PAE",
-	levels:    []level{{"PDPTE", 30, 2}, {"PDE", 21, 9}, {"PTE", 12, 9}},
-	entrySize: 8,
-	split:     split32,
-	decode:    flavorPAE.decodePAE,
+	name:        "x86 PAE",
+	levels:      []level{{"PDPTE", 30, 2}, {"PDE", 21, 9}, {"PTE", 12, 9}},
+	entrySize:   8,
+	split:       split32,
+	decode:      flavorPAE.decodePAE,
+	decodeProto: flavorPAE.decodeProto,
 }
 
 var pagingX86 = paging{
-	name:      "x86",
-	levels:    []level{{"PDE", 22, 10}, {"PTE", 12, 10}},
-	entrySize: 4,
-	split:     split32,
-	decode:    flavorX86.decode,
+	name:        "x86",
+	levels:      []level{{"PDE", 22, 10}, {"PTE", 12, 10}},
+	entrySize:   4,
+	split:       split32,
+	decode:      flavorX86.decode,
+	decodeProto: flavorX86.decodeProto,
 }
+
+// system32 says a 32-bit address is in system space: MmSystemRangeStart is 0x80000000, or
+// higher with /3GB (FORMATS.md §3.3), so system addresses always have bit 31 set.
+func system32(va uint64) bool { return va>>32 == 0 && va&0x80000000 != 0 }
 
 // canonicalSplit accepts addresses sign-extended from bit vaBits-1 (§3.1 canonical addresses).
 func canonicalSplit(vaBits uint) func(uint64) (int, string) {
@@ -162,13 +177,21 @@ func (f *intelFlavor) software(last bool, e uint64) decoded {
 	case e == 0:
 		return stop(StateZero, "not present (entry is zero)")
 	case e&bitPrototype != 0:
-		if va, ok := f.protoAddress(e); ok {
-			if va == 0xFFFFFFFF0000 || va == 0xFFFFFFFFFFFF0000 || va == 0xFFFFFFFF {
-				return stop(StatePrototype, "not present (prototype PTE: look up the VAD)")
-			}
-			return stop(StatePrototype, fmt.Sprintf("not present (prototype PTE at %#x)", va))
+		va, ok := f.protoAddress(e)
+		switch {
+		case !ok:
+			return stop(StatePrototype, "not present (prototype PTE, address encoding not decoded for this mode)")
+		case va == 0xFFFFFFFF0000 || va == 0xFFFFFFFFFFFF0000 || va == 0xFFFFFFFF:
+			return stop(StatePrototype, "not present (prototype PTE: look up the VAD)")
+		case !last:
+			return stop(StatePrototype, fmt.Sprintf("not present (prototype PTE at %#x above the last level)", va))
+		case !f.systemSpace(va):
+			return stop(StatePrototype, fmt.Sprintf("not present (prototype PTE at %#x, outside system space)", va))
 		}
-		return stop(StatePrototype, "not present (prototype PTE)")
+		// §3.2: the prototype PTE (in system space) says where the page is; walk follows it.
+		d := stop(StatePrototype, fmt.Sprintf("not present (prototype PTE at %#x)", va))
+		d.proto, d.followProto = va, true
+		return d
 	case e&bitTransition != 0:
 		pa := e & f.transitionMask
 		if last {
@@ -181,4 +204,18 @@ func (f *intelFlavor) software(last bool, e uint64) decoded {
 		return stop(StateDemandZero, fmt.Sprintf("not present (demand zero, protection %d)", e>>5&0x1F))
 	}
 	return stop(StateInvalid, "not present")
+}
+
+// decodeProto interprets a prototype PTE read from system space (FORMATS.md §3.2): valid or in
+// transition, it names the page; with its own Prototype bit set it is a subsection PTE (the page
+// is in a mapped file, not in memory), which is never followed further; the other software
+// states (pagefile, demand zero, zero) stop the translation as they do in a process's PTE.
+func (f *intelFlavor) decodeProto(e uint64) decoded {
+	switch {
+	case e&bitPresent != 0:
+		return pageAt(e&f.frameMask, kb4, StateValid)
+	case e&bitPrototype != 0:
+		return stop(StateSubsection, "not present (subsection PTE: a file-backed page that is not in memory)")
+	}
+	return f.software(true, e)
 }

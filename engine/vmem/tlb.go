@@ -56,6 +56,11 @@ func (t *Translator) finishFromTable(va uint64, s tableSlot) (pa, size uint64, e
 			Reason: "page table not in the dump", Err: rerr}
 	}
 	d := t.mode.decode(last, l, e)
+	if d.followProto {
+		// the leaf table is cached, never the prototype PTE's page: the prototype is resolved
+		// again (one more walk) and only the resulting page lands in the page cache.
+		return t.prototype(va, l, entryAddr, e, d, nil)
+	}
 	if d.state != StateValid && d.state != StateTransition {
 		return 0, 0, &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, Entry: e, State: d.state, Reason: d.reason}
 	}

@@ -3,8 +3,10 @@
 //
 // It follows ../shared/spec/FORMATS.md §3: the hardware walks of §3.1 (x64 4- and 5-level with
 // 1 GB and 2 MB pages, x86 PAE and non-PAE with 2 MB / 4 MB pages) and the Windows software PTE
-// states of §3.2 (a transition entry still names a physical page and is followed; prototype,
-// pagefile and demand-zero entries are reported as not available). ARM64 uses the VMSAv8-64
+// states of §3.2 (a transition entry still names a physical page and is followed; a prototype
+// PTE is followed to the prototype PTE it names, in system space, and that one's page used when
+// it is valid or in transition; subsection, pagefile and demand-zero entries are reported as
+// not available). ARM64 uses the VMSAv8-64
 // descriptor format with a 4 KB granule and 48-bit addresses; FORMATS.md §9 (gap 10) notes
 // that the Windows side of it was not researched, so only the hardware walk is done there.
 //
@@ -96,7 +98,7 @@ func (t *Translator) Translate(va uint64) (pa, pageSize uint64, err error) {
 		}
 		return pa, pageSize, err
 	}
-	w, err := t.walk(va, nil)
+	w, err := t.walk(va, nil, true)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -108,7 +110,7 @@ func (t *Translator) Translate(va uint64) (pa, pageSize uint64, err error) {
 // and `!vtop`. On failure the steps read so far are returned with the *TranslationError.
 func (t *Translator) Walk(va uint64) (Walk, error) {
 	var steps []Step
-	w, err := t.walk(va, &steps)
+	w, err := t.walk(va, &steps, true)
 	w.Steps = steps
 	return w, err
 }
@@ -116,16 +118,19 @@ func (t *Translator) Walk(va uint64) (Walk, error) {
 // Walk is the record of one translation.
 type Walk struct {
 	VA       uint64
-	Steps    []Step // one per level read, top first
+	Steps    []Step // one per level read, top first; then a ProtoLevel step when a prototype PTE was read
 	PA       uint64 // valid when the walk succeeded
 	PageSize uint64
+	// ProtoVA is the kernel address of the prototype PTE the last-level entry pointed at, when
+	// the walk went on to it (FORMATS.md §3.2); 0 otherwise.
+	ProtoVA uint64
 
 	leafTable uint64 // physical address of the table holding the last entry (for the cache)
 }
 
 // Step is one page-table entry a walk read.
 type Step struct {
-	Level     string // "PXE", "PPE", "PDE", "PTE", "PDPTE", "PML5E"
+	Level     string // "PXE", "PPE", "PDE", "PTE", "PDPTE", "PML5E", or ProtoLevel
 	EntryAddr uint64 // physical address of the entry
 	Entry     uint64 // its value
 	State     EntryState

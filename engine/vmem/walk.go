@@ -15,6 +15,8 @@ type paging struct {
 	split func(va uint64) (root int, reason string)
 	// decode interprets the entry read at level i.
 	decode func(i int, l level, e uint64) decoded
+	// decodeProto interprets a prototype PTE (FORMATS.md §3.2); nil when the mode has none.
+	decodeProto func(e uint64) decoded
 }
 
 // level is one table of the walk: its index is VA bits [shift+bits-1 : shift].
@@ -32,6 +34,10 @@ type decoded struct {
 	next   uint64 // physical address of the next table, or of the page's first byte
 	size   uint64 // page size when the entry maps a page (leaf); 0 for a table
 	reason string // why the walk stops (when state is not Valid or Transition)
+	// followProto: a last-level prototype PTE whose prototype PTE, at kernel VA proto, names
+	// the page (state is StatePrototype).
+	followProto bool
+	proto       uint64
 }
 
 func tableAt(pa uint64, state EntryState) decoded { return decoded{state: state, next: pa} }
@@ -41,8 +47,9 @@ func pageAt(pa, size uint64, state EntryState) decoded {
 func stop(state EntryState, reason string) decoded { return decoded{state: state, reason: reason} }
 
 // walk translates va through every level (a fixed count: a loop in the tables cannot make it
-// run longer) and records the entries in steps when asked.
-func (t *Translator) walk(va uint64, steps *[]Step) (Walk, error) {
+// run longer) and records the entries in steps when asked. With follow, a last-level prototype
+// PTE is resolved through its prototype PTE (one more step, never more: see prototype).
+func (t *Translator) walk(va uint64, steps *[]Step, follow bool) (Walk, error) {
 	w := Walk{VA: va}
 	root, reason := t.mode.split(va)
 	if reason != "" {
@@ -63,6 +70,16 @@ func (t *Translator) walk(va uint64, steps *[]Step) (Walk, error) {
 		if steps != nil {
 			*steps = append(*steps, Step{Level: l.name, EntryAddr: entryAddr, Entry: e, State: d.state})
 		}
+		if d.followProto && follow {
+			w.leafTable = table
+			w.ProtoVA = d.proto
+			pa, size, err := t.prototype(va, l, entryAddr, e, d, steps)
+			if err != nil {
+				return w, err
+			}
+			w.PA, w.PageSize = pa, size
+			return w, nil
+		}
 		if d.state != StateValid && d.state != StateTransition {
 			return w, &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, Entry: e, State: d.state, Reason: d.reason}
 		}
@@ -80,6 +97,46 @@ func (t *Translator) walk(va uint64, steps *[]Step) (Walk, error) {
 		table = d.next
 	}
 	return w, &TranslationError{VA: va, State: StateBadAddress, Reason: "paging mode has no levels"}
+}
+
+// ProtoLevel is the Step.Level of the prototype PTE a walk read after a last-level entry
+// that pointed at it.
+const ProtoLevel = "Proto"
+
+// prototype resolves va's prototype PTE (FORMATS.md §3.2): it lives at kernel VA d.proto, which
+// translates through this same root (system space is mapped in every address space) by a walk
+// that does not follow prototypes, so a prototype PTE whose own page is prototype-mapped stops
+// there instead of recursing; and the prototype PTE itself is decoded by decodeProto, which
+// treats its Prototype bit as a subsection PTE, not as another prototype to follow.
+func (t *Translator) prototype(va uint64, l level, entryAddr, e uint64, d decoded, steps *[]Step) (pa, size uint64, err error) {
+	fail := func(reason string, cause error) error {
+		return &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, Entry: e, State: StatePrototype,
+			Reason: reason, Err: cause}
+	}
+	if d.proto%uint64(t.mode.entrySize) != 0 {
+		return 0, 0, fail(fmt.Sprintf("not present (prototype PTE at %#x, which is not %d-byte aligned)", d.proto, t.mode.entrySize), nil)
+	}
+	pw, werr := t.walk(d.proto, nil, false)
+	if werr != nil {
+		why := werr.Error()
+		if te, ok := werr.(*TranslationError); ok && te.Level != "" {
+			why = te.Level + " " + te.Reason
+		}
+		return 0, 0, fail(fmt.Sprintf("not present (prototype PTE at %#x, whose own page does not translate: %s)", d.proto, why), werr)
+	}
+	pe, rerr := t.readEntry(pw.PA)
+	if rerr != nil {
+		return 0, 0, fail(fmt.Sprintf("not present (prototype PTE at %#x, physical %#x, is not in the dump)", d.proto, pw.PA), rerr)
+	}
+	pd := t.mode.decodeProto(pe)
+	if steps != nil {
+		*steps = append(*steps, Step{Level: ProtoLevel, EntryAddr: pw.PA, Entry: pe, State: pd.state})
+	}
+	if pd.state != StateValid && pd.state != StateTransition {
+		return 0, 0, &TranslationError{VA: va, Level: ProtoLevel, EntryAddr: pw.PA, Entry: pe, State: pd.state,
+			Reason: fmt.Sprintf("prototype PTE at %#x: %s", d.proto, pd.reason)}
+	}
+	return pd.next + va&(pd.size-1), pd.size, nil
 }
 
 func (t *Translator) readEntry(pa uint64) (uint64, error) {
