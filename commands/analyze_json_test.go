@@ -85,25 +85,8 @@ func TestAnalyzeJSONCarriesText(t *testing.T) {
 // leak scenario) with its kernel PDB.
 func synthAnalyzeSession(t *testing.T, mc ksynth.Machine) *Session {
 	t.Helper()
-	d, err := ksynth.Build(ksynth.Spec{Machine: mc, Storage: ksynth.RunList, Pool: ksynth.LeakScenario(mc)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "MEMORY.DMP")
-	if err := d.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	syms := filepath.Join(dir, "sym")
-	if _, err := d.WriteSymbols(syms); err != nil {
-		t.Fatal(err)
-	}
-	tgt, err := engine.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tgt.Close() })
-	return NewSessionWith(tgt, SessionOptions{SymbolPath: syms})
+	s, _ := openPoolSynth(t, mc)
+	return s
 }
 
 // analyzeKeyLine is a `KEY:  value` line of the text form at the start of a line.

@@ -23,7 +23,6 @@ type poolPageResult struct {
 	addr, page uint64
 	ptr        int
 	describe   bool
-	known      bool
 	tag        string
 }
 

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -17,17 +16,19 @@ import (
 
 func openPoolSynth(t *testing.T, machine ksynth.Machine) (*Session, *ksynth.Manifest) {
 	t.Helper()
-	d, err := ksynth.Build(ksynth.Spec{Machine: machine, Storage: ksynth.RunList, Pool: ksynth.LeakScenario(machine)})
+	return openPoolDump(t, ksynth.Spec{Machine: machine, Storage: ksynth.RunList, Pool: ksynth.LeakScenario(machine)})
+}
+
+// openPoolDump builds spec's dump, writes it with its kernel PDB and opens it with the PDB on
+// the symbol path.
+func openPoolDump(t *testing.T, spec ksynth.Spec) (*Session, *ksynth.Manifest) {
+	t.Helper()
+	d, err := ksynth.Build(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "MEMORY.DMP")
-	if err := d.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	syms := filepath.Join(dir, "sym")
-	if _, err := d.WriteSymbols(syms); err != nil {
+	path, syms, err := d.WriteWithSymbols(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	target, err := engine.Open(path)

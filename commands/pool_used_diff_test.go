@@ -2,37 +2,11 @@ package commands
 
 import (
 	"bytes"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"wdbg/engine"
 	"wdbg/engine/ksynth"
 )
-
-// openPoolSpec writes a ksynth dump with the given pool and opens it with its kernel symbols.
-func openPoolSpec(t *testing.T, machine ksynth.Machine, ps *ksynth.PoolSpec) *Session {
-	t.Helper()
-	d, err := ksynth.Build(ksynth.Spec{Machine: machine, Storage: ksynth.Bitmap, Pool: ps})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "MEMORY.DMP")
-	if err := d.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	syms := filepath.Join(dir, "sym")
-	if _, err := d.WriteSymbols(syms); err != nil {
-		t.Fatal(err)
-	}
-	target, err := engine.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { target.Close() })
-	return NewSessionWith(target, SessionOptions{SymbolPath: syms})
-}
 
 // Two dumps of one machine, the older with less Leak and more Toke: the comparison lists Leak
 // first with the growth the writer's numbers give, Toke last with its shrinkage, and leaves
@@ -52,8 +26,8 @@ func TestPoolUsedDiff(t *testing.T) {
 			olderSpec.Trackers[i].PagedBytes = tr.PagedBytes + 4096
 		}
 	}
-	older := openPoolSpec(t, machine, olderSpec)
-	newer := openPoolSpec(t, machine, newerSpec)
+	older, _ := openPoolDump(t, ksynth.Spec{Machine: machine, Storage: ksynth.Bitmap, Pool: olderSpec})
+	newer, _ := openPoolDump(t, ksynth.Spec{Machine: machine, Storage: ksynth.Bitmap, Pool: newerSpec})
 	a, _ := runPoolCmd(t, older, "!poolused 4")
 	b, _ := runPoolCmd(t, newer, "!poolused 4")
 	res, err := DiffResults("!poolused 4", a, b)

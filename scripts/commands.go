@@ -129,7 +129,7 @@ func (l *scriptList) WriteText(w io.Writer) error {
 func (h *Host) runScriptList(ctx context.Context, s *commands.Session, args string) (commands.Result, error) {
 	l := &scriptList{Loaded: append([]string{}, h.loaded...), Commands: []string{}}
 	for _, b := range BundledList() {
-		l.Bundled = append(l.Bundled, bundledEntry{b.Name, b.Description})
+		l.Bundled = append(l.Bundled, bundledEntry(b))
 	}
 	for _, c := range h.defined {
 		l.Commands = append(l.Commands, c.Name)

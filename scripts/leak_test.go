@@ -162,13 +162,8 @@ func TestPlaybookLeakNonPaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "MEMORY.DMP")
-	if err := d.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	syms := filepath.Join(dir, "sym")
-	if _, err := d.WriteSymbols(syms); err != nil {
+	path, syms, err := d.WriteWithSymbols(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	out := playbook(t, openHost(t, path, Options{}, commands.SessionOptions{SymbolPath: syms}), "leak")

@@ -119,3 +119,16 @@ func (d *Dump) physOf(va uint64) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// WriteWithSymbols writes the dump as dir/MEMORY.DMP and its kernel PDB under dir/sym, the
+// layout the tests open with the symbol path set to the second value.
+func (d *Dump) WriteWithSymbols(dir string) (dumpPath, symPath string, err error) {
+	dumpPath, symPath = filepath.Join(dir, "MEMORY.DMP"), filepath.Join(dir, "sym")
+	if err := d.WriteFile(dumpPath); err != nil {
+		return "", "", err
+	}
+	if _, err := d.WriteSymbols(symPath); err != nil {
+		return "", "", err
+	}
+	return dumpPath, symPath, nil
+}
