@@ -297,6 +297,7 @@ func sessionOptions(opts *options) commands.SessionOptions {
 	}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		so.Store.Progress = newProgressLine(os.Stderr).show
+		so.ScanProgress = os.Stderr
 	}
 	so.TriageRules = triageRules()
 	so.PoolTags = poolTags(opts.poolTagFile)

@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/term"
 
-	"wdbg/commands"
 	"wdbg/scripts"
 )
 
@@ -161,8 +160,7 @@ func runTriage(args []string, stdout, stderr io.Writer) int {
 	// the !analyze rules, read once here) are copied into each dump's session. Long pool scans
 	// would draw their own progress line over ours, so they draw none.
 	so := sessionOptions(&options{symPath: opts.symPath, imagePath: opts.imagePath})
-	so.Store.Progress = nil
-	commands.ProgressOutput = nil
+	so.Store.Progress, so.ScanProgress = nil, nil
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

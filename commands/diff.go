@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -34,7 +35,7 @@ func DiffResults(command string, older, newer Result) (Result, error) {
 	return &TextDiff{Command: command, Lines: diffLines(splitLines(a), splitLines(b))}, nil
 }
 
-func sameKind(a, b Result) bool { return fmt.Sprintf("%T", a) == fmt.Sprintf("%T", b) }
+func sameKind(a, b Result) bool { return reflect.TypeOf(a) == reflect.TypeOf(b) }
 
 func renderText(r Result) (string, error) {
 	if r == nil {

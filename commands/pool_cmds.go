@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
-
-	"golang.org/x/term"
 
 	"wdbg/engine/pool"
 	"wdbg/engine/pooltag"
@@ -82,16 +79,6 @@ func (s *Session) poolKernel(ctx context.Context) (*pool.Kernel, error) {
 		k.Images = append(k.Images, pool.Range{Start: m.Base, End: m.Base + uint64(m.Size)})
 	}
 	return k, nil
-}
-
-// ProgressOutput is where long pool scans draw their progress line; nil draws nothing. It is
-// stderr when stderr is a terminal.
-var ProgressOutput io.Writer
-
-func init() {
-	if term.IsTerminal(int(os.Stderr.Fd())) {
-		ProgressOutput = os.Stderr
-	}
 }
 
 // progressLine draws a scan's progress at most ten times a second and clears it at the end.

@@ -126,7 +126,7 @@ func runPoolFind(ctx context.Context, s *Session, args string) (Result, error) {
 		return nil, err
 	}
 	ptr := s.PointerSize()
-	progress := &progressLine{w: ProgressOutput}
+	progress := &progressLine{w: s.ScanProgress}
 	scan, err := pool.Scan(ctx, k, pool.ScanOptions{Pattern: pat, Pools: pools, Progress: progress.show})
 	progress.done()
 	if scan == nil {

@@ -54,6 +54,8 @@ type Session struct {
 
 	// PoolTags describes pool tags for !poolused and !pool (pooltag.txt files, then our list).
 	PoolTags *pooltag.Database
+	// ScanProgress is where long scans (!poolfind) draw a progress line; nil draws none.
+	ScanProgress io.Writer
 }
 
 // SessionOptions are what a session is started with besides the dump.
@@ -63,6 +65,8 @@ type SessionOptions struct {
 	ImagePath   []string        // directories with images (-i)
 	Store       symstore.Options
 	PoolTags    *pooltag.Database // pool tag descriptions (nil: the built-in list only)
+	// ScanProgress is where long scans draw a progress line (a terminal's stderr); nil: none.
+	ScanProgress io.Writer
 }
 
 // Scope is a register context chosen by a context command rather than the thread's own.
@@ -85,7 +89,8 @@ func NewSession(t *engine.Target) *Session {
 
 // NewSessionWith starts a session with a symbol path and image path.
 func NewSessionWith(t *engine.Target, opts SessionOptions) *Session {
-	s := &Session{Target: t, ImagePath: opts.ImagePath, TriageRules: opts.TriageRules, PoolTags: opts.PoolTags}
+	s := &Session{Target: t, ImagePath: opts.ImagePath, TriageRules: opts.TriageRules, PoolTags: opts.PoolTags,
+		ScanProgress: opts.ScanProgress}
 	if s.PoolTags == nil {
 		s.PoolTags = pooltag.NewDatabase(pooltag.Builtin())
 	}
