@@ -73,7 +73,8 @@ func synthDumpLines(m *ksynth.Manifest) []jsonDocLine {
 	lines := plainLines(".bugcheck", "k", "kv", "!irql", "!pcr 1", "!prcb 1", "!pte @rip", "!vtop 0 @rip",
 		fmt.Sprintf("!vtop %x @rip", m.DirectoryTableBase),
 		"!process 0 7 spoolsv.exe", "!process 0 0", fmt.Sprintf("!thread %x", m.CrashThread), "!thread",
-		fmt.Sprintf("!pool %x", pool.Blocks[0].Header+16), fmt.Sprintf("!pool %x 2", pool.Blocks[1].Header+16),
+		fmt.Sprintf("!pool %x", pool.Blocks[0].Header+16), fmt.Sprintf("!pool %x 3", pool.Blocks[1].Header+16),
+		fmt.Sprintf("dt nt!_EPROCESS %x", m.Processes[0].Address), "dt -r _KPCR Prcb",
 		"!poolfind Leak", "!poolfind -tag \"Proc\" -nonpaged", "!poolused", "!poolused 4", "!poolused 1 Leak",
 		"!vm", "!pooltag Leak", "!pooltag 0x6b61654c", "ln @rip", "x nt!Ke*", "lm", "~", ".frame /r 1",
 		fmt.Sprintf(".trap %x", m.TrapFrame))

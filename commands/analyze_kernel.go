@@ -377,7 +377,9 @@ func (s *Session) bugCheckProcessName() string {
 	if k == nil || k.CurrentProcess == 0 {
 		return ""
 	}
-	r, err := s.Target.KernelReader()
+	// The session's reader: with the kernel PDB's types when there are any (an ARM64 kernel's
+	// EPROCESS.ImageFileName has no other source).
+	r, err := s.kernelReader(context.Background())
 	if err != nil {
 		return ""
 	}

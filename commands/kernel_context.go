@@ -154,7 +154,7 @@ func (s *Session) setImplicitProcess(ctx context.Context, addr uint64) error {
 }
 
 // processorArg is the processor a !pcr-style command names: the argument, or the current one.
-func (s *Session) processorArg(args string) (kernel.Processor, error) {
+func (s *Session) processorArg(ctx context.Context, args string) (kernel.Processor, error) {
 	k := s.Target.Kernel
 	if k == nil {
 		return kernel.Processor{}, errNotKernel
@@ -183,6 +183,13 @@ func (s *Session) processorArg(args string) (kernel.Processor, error) {
 	p := k.Processors[n]
 	if p.Err != nil {
 		return p, p.Err
+	}
+	// The processors were read at open with the built-in tables and KDBG offsets; the kernel
+	// PDB's types may know more (an ARM64 kernel's KPCR.Irql has no other source).
+	if r, err := s.kernelReader(ctx); err == nil && s.KernelState.typed {
+		if q := r.Processor(n, p.Prcb); q.Err == nil {
+			p = q
+		}
 	}
 	return p, nil
 }
@@ -214,7 +221,7 @@ func (s *Session) processorResult(kind string, p kernel.Processor) *processorRes
 }
 
 func runPcr(ctx context.Context, s *Session, args string) (Result, error) {
-	p, err := s.processorArg(args)
+	p, err := s.processorArg(ctx, args)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +229,7 @@ func runPcr(ctx context.Context, s *Session, args string) (Result, error) {
 }
 
 func runPrcb(ctx context.Context, s *Session, args string) (Result, error) {
-	p, err := s.processorArg(args)
+	p, err := s.processorArg(ctx, args)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +237,7 @@ func runPrcb(ctx context.Context, s *Session, args string) (Result, error) {
 }
 
 func runIrql(ctx context.Context, s *Session, args string) (Result, error) {
-	p, err := s.processorArg(args)
+	p, err := s.processorArg(ctx, args)
 	if err != nil {
 		return nil, err
 	}

@@ -116,7 +116,12 @@ func pteLevels(s *Session, tr *vmem.Translator, va uint64, w vmem.Walk) []pteLev
 		if st.State == vmem.StateValid {
 			l.PFN = fmt.Sprintf("%x", pfnOf(st.Entry, tr.Mode()))
 			last := i == len(steps)-1
-			l.Flags = pteFlags(st.Entry, tr.Mode(), last && st.Level != "PTE" && st.Level != vmem.ProtoLevel)
+			large := last && st.Level != "PTE" && st.Level != vmem.ProtoLevel
+			if tr.Mode() == "ARM64" {
+				l.Flags = pteFlagsARM64(st.Entry, last, large) // kernel_arm64_pte.go
+			} else {
+				l.Flags = pteFlags(st.Entry, tr.Mode(), large)
+			}
 		}
 		out = append(out, l)
 	}
@@ -170,11 +175,16 @@ func pteFlags(e uint64, mode string, large bool) string {
 // x86 at C0000000 (PTEs) and C0300000 / C0600000 (PDEs, non-PAE / PAE).
 func (s *Session) selfMapAddresses(mode string, va uint64) map[string]uint64 {
 	switch mode {
-	case "x64":
+	case "x64", "ARM64":
 		base := uint64(0xFFFFF68000000000)
 		if k := s.Target.Kernel; k != nil && k.Debugger != nil && k.Debugger.PteBase != 0 {
 			base = k.Debugger.PteBase
+		} else if mode == "ARM64" {
+			// No fixed ARM64 self-map is known: without KDBG.PteBase the entries have no address.
+			return map[string]uint64{}
 		}
+		// ARM64 with a 4 KB granule and 48-bit VAs has the x64 shape (four levels of 512 8-byte
+		// entries), so a self-map entry at PteBase places the entries by the same arithmetic.
 		pte := func(a uint64) uint64 { return base + (a>>9)&0x7FFFFFFFF8 }
 		p := pte(va)
 		pde := pte(p)

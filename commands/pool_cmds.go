@@ -50,8 +50,8 @@ var poolCommands = []*Command{
 		Usage:   "!pool Address [Flags]",
 		Summary: "show the pool page around an address",
 		Help: "Lists the pool blocks of the page holding Address, marking the block that contains it with *, " +
-			"or the large page allocation holding it. Flags: 2 only the block containing Address, " +
-			"0x80000000 no tag description.",
+			"or the large page allocation holding it. Flags: 1 also the first 0x40 bytes of each block after " +
+			"its header, as dc shows them; 2 only the block containing Address; 0x80000000 no tag description.",
 		Run: runPool,
 	},
 	poolTagCommand,

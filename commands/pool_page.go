@@ -42,8 +42,14 @@ type poolPageBlock struct {
 	Tag          string `json:"tag"`
 	Protected    bool   `json:"protected,omitempty"`
 	Containing   bool   `json:"containing"`
-	addr         uint64
+	// Contents is flag 1's dump of the block's first bytes after its header.
+	Contents *MemoryDump `json:"contents,omitempty"`
+	addr     uint64
 }
+
+// poolDumpBytes is how much of each block flag 1 shows: the start of the body, where the
+// object's type and first fields identify what was allocated.
+const poolDumpBytes = 0x40
 
 func runPool(ctx context.Context, s *Session, args string) (Result, error) {
 	f := strings.Fields(args)
@@ -88,6 +94,15 @@ func runPool(ctx context.Context, s *Session, args string) (Result, error) {
 		}
 		res.Blocks = append(res.Blocks, poolPageBlock{Address: hexString(b.Addr), Size: b.Header.BlockSize, PreviousSize: b.Header.PreviousSize,
 			Free: b.Header.Free(), Tag: b.Header.Tag.String(), Protected: b.Header.Tag.Protected(), Containing: i == p.Containing, addr: b.Addr})
+		if flags&1 != 0 {
+			// The POOL_HEADER is two pointers (FORMATS.md §6.1: 16 bytes on x64, 8 on x86).
+			hdr := uint64(2 * ptr)
+			if body := b.Header.BlockSize; body > hdr {
+				n := min(body-hdr, poolDumpBytes) / 4
+				res.Blocks[len(res.Blocks)-1].Contents = &MemoryDump{Kind: "dc", Start: b.Addr + hdr, Count: n, Unit: 4,
+					Columns: 4, PtrSize: ptr, ASCII: true, mem: s.Memory(), ctx: ctx}
+			}
+		}
 		if i == p.Containing {
 			res.tag = b.Header.Tag.String()
 			res.Description = s.PoolTags.PoolText(poolTagKey(b.Header.Tag))
@@ -124,6 +139,11 @@ func (r *poolPageResult) WriteText(w io.Writer) error {
 				suffix = " (Protected)"
 			}
 			fmt.Fprintf(&b, "%s%s size: %4x previous size: %4x  %-11s %s%s%s\n", mark, FormatPtr(bl.addr, r.ptr), bl.Size, bl.PreviousSize, state, mark, bl.Tag, suffix)
+			if bl.Contents != nil {
+				if err := bl.Contents.WriteText(&b); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if r.describe && r.Description != "" {

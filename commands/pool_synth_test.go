@@ -218,3 +218,36 @@ func checkVMSynth(t *testing.T, s *Session, pf *ksynth.PoolFacts) {
 		t.Errorf("!vm: no line %q in\n%s", line, text)
 	}
 }
+
+// !pool ADDR 1 follows each block line with the first 0x40 bytes after its POOL_HEADER (two
+// pointers, FORMATS.md §6.1) as dc shows them; with flag 2 only the block holding ADDR.
+func TestPoolFlagDumpsContents(t *testing.T) {
+	for _, mc := range []ksynth.Machine{ksynth.X64Win7_7601, ksynth.X86PAEWin7_7601} {
+		t.Run(mc.String(), func(t *testing.T) {
+			s, m := openPoolSynth(t, mc)
+			var blk *ksynth.BlockFact
+			for i, b := range m.Pool.Blocks {
+				if !b.Free && b.Size >= 0x60 {
+					blk = &m.Pool.Blocks[i]
+					break
+				}
+			}
+			if blk == nil {
+				t.Fatal("no allocated block of 0x60 bytes or more in the manifest")
+			}
+			hdr := uint64(2 * m.PointerSize)
+			_, out := runPoolCmd(t, s, fmt.Sprintf("!pool %x 3", blk.Header+hdr))
+			dc := run(t, s, fmt.Sprintf("dc %x L10", blk.Header+hdr))
+			if !strings.Contains(out, "*"+FormatPtr(blk.Header, m.PointerSize)+" size: ") || !strings.Contains(out, dc) {
+				t.Errorf("!pool %x 3 lacks the block line or its contents\n%s\nwant the lines of dc:\n%s", blk.Header+hdr, out, dc)
+			}
+			if n := strings.Count(out, "previous size: "); n != 1 {
+				t.Errorf("!pool %x 3 shows %d blocks, flag 2 asks for one:\n%s", blk.Header+hdr, n, out)
+			}
+			_, plain := runPoolCmd(t, s, fmt.Sprintf("!pool %x 2", blk.Header+hdr))
+			if strings.Contains(plain, dc) {
+				t.Errorf("!pool without flag 1 dumps contents:\n%s", plain)
+			}
+		})
+	}
+}

@@ -121,7 +121,7 @@ func runK(ctx context.Context, s *Session, args string) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &stackResult{opts: o, ptr: s.PointerSize(), arch: s.Arch()}
+	r := &stackResult{opts: o, ptr: s.PointerSize(), arch: s.Arch(), trapMarks: true}
 	if s.Scope != nil {
 		r.Note = "  *** Stack trace for last set context - .thread/.cxr resets it"
 	}
@@ -150,6 +150,7 @@ type stackFrame struct {
 	Inline        bool         `json:"inline,omitempty"`
 	Note          string       `json:"note,omitempty"`
 	Stop          string       `json:"stop,omitempty"`
+	TrapFrame     string       `json:"trap_frame,omitempty"` // the KTRAP_FRAME left through (kv's TrapFrame @)
 	Params        []frameParam `json:"params,omitempty"`
 	hasParams     bool
 	frame         stack.Frame
@@ -164,6 +165,9 @@ func newStackFrame(i int, f stack.Frame, all []stack.Frame, o kOptions) stackFra
 		frame: f, inModule: f.HasSymbol}
 	if f.FramePointer != 0 {
 		sf.FramePointer = hexString(f.FramePointer)
+	}
+	if trap := trapFrameOf(f.Frame); trap != 0 && !f.Inline {
+		sf.TrapFrame = hexString(trap)
 	}
 	if f.Inline {
 		// An inline frame lives in the next physical frame: no stack pointer or return address
@@ -196,6 +200,9 @@ type stackResult struct {
 	opts   kOptions
 	ptr    int
 	arch   cpu.Arch
+	// trapMarks fills the x86 marker slot after RetAddr with ` (T)` for a frame left through a
+	// trap frame (k and .frame; !analyze's STACK_TEXT leaves the slot blank).
+	trapMarks bool
 }
 
 func (r *stackResult) WriteText(w io.Writer) error {
@@ -248,7 +255,11 @@ func (r *stackResult) WriteText(w io.Writer) error {
 			if x86 {
 				sp = f.frame.FramePointer // the ChildEBP column (unwind keeps it in FramePointer)
 			}
-			fmt.Fprintf(&b, "%s %s     ", FormatAddr(sp, r.ptr), FormatAddr(f.frame.ReturnAddress, r.ptr))
+			marker := "    "
+			if x86 && r.trapMarks && f.frame.TrapFrame != 0 {
+				marker = " (T)" // WINDBG-SPEC §3.2: the 4-character marker slot
+			}
+			fmt.Fprintf(&b, "%s %s%s ", FormatAddr(sp, r.ptr), FormatAddr(f.frame.ReturnAddress, r.ptr), marker)
 			if o.args {
 				b.WriteString(r.argsText(f))
 			}
@@ -334,10 +345,32 @@ func (r *stackResult) callSite(f stackFrame) string {
 // ktrapFrameRip is the offset of Rip in the x64 KTRAP_FRAME.
 const ktrapFrameRip = 0x168
 
-// fpoNote is kv's x86 note: `(FPO: [params,locals,regs])` in dwords for a function without a
-// frame pointer, `(FPO: [Non-Fpo])` otherwise.
+// trapFrameOf is the KTRAP_FRAME a frame's unwind went through, 0 if none: the x86 one the
+// walker decoded for a FRAME_TRAP function, or on x64 the trap frame ending in the machine frame
+// a trap handler's unwind data pushed.
+func trapFrameOf(f unwind.Frame) uint64 {
+	switch {
+	case f.Regs.Arch == cpu.ArchX86:
+		return f.TrapFrame
+	case f.Regs.Arch == cpu.ArchAMD64 && f.MachineFrame != 0:
+		return f.MachineFrame - ktrapFrameRip
+	}
+	return 0
+}
+
+// fpoNote is kv's x86 note (WINDBG-SPEC §3.2): `(FPO: [params,locals] TrapFrame @ addr)` in
+// dwords for a trap handler (FPO record FRAME_TRAP), `(FPO: [params,locals,regs])` for a function
+// without a frame pointer, `(FPO: [Non-Fpo])` otherwise.
 func fpoNote(f unwind.Frame) string {
 	x := f.X86
+	if x != nil && x.Kind == unwind.X86FrameFPO && x.FrameType == unwind.FrameTypeTrap {
+		// A trap frame the walker could not read is still where EBP points.
+		trap := f.TrapFrame
+		if trap == 0 {
+			trap = f.FramePointer
+		}
+		return fmt.Sprintf("(FPO: [%d,%d] TrapFrame @ %s)", x.ParamsSize/4, x.LocalsSize/4, FormatAddr(trap, 4))
+	}
 	if x == nil || x.FrameType == unwind.FrameTypeNonFPO || x.UsesBP {
 		return "(FPO: [Non-Fpo])"
 	}
@@ -365,7 +398,7 @@ func runFrame(ctx context.Context, s *Session, args string) (Result, error) {
 		return nil, fmt.Errorf("Frame %x not found (the stack has %d frames)", n, len(frames))
 	}
 	s.Frame = n
-	row := &stackResult{opts: kOptions{}, ptr: s.PointerSize(), arch: s.Arch()}
+	row := &stackResult{opts: kOptions{}, ptr: s.PointerSize(), arch: s.Arch(), trapMarks: true}
 	row.Frames = []stackFrame{newStackFrame(n, frames[n], frames, kOptions{})}
 	if !showRegs {
 		return &frameResult{Frame: row.Frames[0], row: row}, nil

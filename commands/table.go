@@ -13,6 +13,7 @@ func families() [][]*Command {
 		bugcheckCommands,      // bugcheck.go: .bugcheck, .trap
 		stackCommands,         // stack.go: k family, .frame
 		symbolCommands,        // symbol_cmds.go: .sympath, .symfix, .reload, .exepath, ln, x     // modules.go: lm
+		typeCommands,          // dt.go: dt
 		memoryCommands,        // memory.go: d, db, dw, dd, dq, dc, da, du, dp, dps, dqs, dds
 		unassembleCommands,    // unassemble.go: u, ub, uu
 		evalCommands,          // eval.go: ?

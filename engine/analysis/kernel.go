@@ -280,7 +280,7 @@ func ReadTrapFrame(t *engine.Target, addr uint64) (cpu.Context, error) {
 	if err := engine.ReadFull(t.Memory, buf, addr); err != nil {
 		return nil, err
 	}
-	return DecodeTrapFrame(t.Arch, buf, addr)
+	return DecodeTrapFrameBuild(t.Arch, buf, addr, t.System.BuildNumber)
 }
 
 // ReadExceptionRecord reads an EXCEPTION_RECORD (0x98 bytes on 64-bit targets, 0x50 on 32-bit):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"wdbg/engine/cpu"
+	"wdbg/engine/unwind"
 )
 
 // KTRAP_FRAME layouts. The kernel saves a trap frame on the stack when an interrupt, fault or
@@ -15,15 +16,9 @@ import (
 // agree): Rax 0x30, Rcx 0x38, Rdx 0x40, R8 0x48, R9 0x50, R10 0x58, R11 0x60, SegDs 0x130,
 // SegEs 0x132, SegFs 0x134, SegGs 0x136, Rbp 0x158, Rip 0x168, SegCs 0x170, EFlags 0x178,
 // Rsp 0x180, SegSs 0x188; size 0x190.
-// x86 offsets: a published Windows 10 1903 x86 _KTRAP_FRAME (size 0x8c): SegGs 0x2c, SegEs 0x30,
-// SegDs 0x34, Edx 0x38, Ecx 0x3c, Eax 0x40, SegFs 0x50, Edi 0x54, Esi 0x58, Ebx 0x5c, Ebp 0x60,
-// Eip 0x68, SegCs 0x6c, EFlags 0x70, HardwareEsp 0x74, HardwareSegSs 0x78. A trap taken in kernel
-// mode pushes no stack pointer, so the interrupted esp is the address of HardwareEsp itself
-// [our reading of the x86 trap entry; not checked against a capture].
-const (
-	trapFrameSizeAMD64 = 0x190
-	trapFrameSizeX86   = 0x8c
-)
+// x86: engine/unwind decodes it (unwind.DecodeX86TrapFrame, offsets and their source there), as
+// the stack walker follows x86 trap frames too.
+const trapFrameSizeAMD64 = 0x190
 
 // TrapFrameSize is the size of a KTRAP_FRAME for the architecture (0 when wdbg cannot decode one).
 func TrapFrameSize(a cpu.Arch) int {
@@ -31,13 +26,20 @@ func TrapFrameSize(a cpu.Arch) int {
 	case cpu.ArchAMD64:
 		return trapFrameSizeAMD64
 	case cpu.ArchX86:
-		return trapFrameSizeX86
+		return unwind.X86TrapFrameSize
 	}
 	return 0
 }
 
-// DecodeTrapFrame turns the KTRAP_FRAME at addr (its bytes in b) into a register context.
+// DecodeTrapFrame turns the KTRAP_FRAME at addr (its bytes in b) into a register context, for
+// a kernel of unknown build (DecodeTrapFrameBuild).
 func DecodeTrapFrame(a cpu.Arch, b []byte, addr uint64) (cpu.Context, error) {
+	return DecodeTrapFrameBuild(a, b, addr, 0)
+}
+
+// DecodeTrapFrameBuild decodes the trap frame of a kernel of that build: the x86 layout
+// changed after Windows 7 (unwind.DecodeX86TrapFrameBuild).
+func DecodeTrapFrameBuild(a cpu.Arch, b []byte, addr uint64, build uint32) (cpu.Context, error) {
 	need := TrapFrameSize(a)
 	if need == 0 {
 		return nil, fmt.Errorf("trap frames of %s are not supported", a)
@@ -50,17 +52,9 @@ func DecodeTrapFrame(a cpu.Arch, b []byte, addr uint64) (cpu.Context, error) {
 	u32 := func(off int) uint32 { return le.Uint32(b[off:]) }
 	u16 := func(off int) uint16 { return le.Uint16(b[off:]) }
 	if a == cpu.ArchX86 {
-		c := &cpu.X86Context{
-			SegGs: u32(0x2c) & 0xffff, SegEs: u32(0x30) & 0xffff, SegDs: u32(0x34) & 0xffff,
-			Edx: u32(0x38), Ecx: u32(0x3c), Eax: u32(0x40), SegFs: u32(0x50) & 0xffff,
-			Edi: u32(0x54), Esi: u32(0x58), Ebx: u32(0x5c), Ebp: u32(0x60),
-			Eip: u32(0x68), SegCs: u32(0x6c) & 0xffff, EFlags: u32(0x70),
-		}
-		const v86 = 1 << 17
-		if c.SegCs&1 == 0 && c.EFlags&v86 == 0 {
-			c.Esp, c.SegSs = uint32(addr)+0x74, 0x10
-		} else {
-			c.Esp, c.SegSs = u32(0x74), u32(0x78)&0xffff
+		c, err := unwind.DecodeX86TrapFrameBuild(b, addr, build)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
 		}
 		return c, nil
 	}

@@ -136,8 +136,11 @@ func leUint(b []byte) uint64 {
 // context decodes the CONTEXT record at addr (FORMATS.md §4.4).
 func (r *Reader) context(addr uint64) (cpu.Context, error) {
 	size := 0x2CC
-	if r.Layout.Arch() == cpu.ArchAMD64 {
+	switch r.Layout.Arch() {
+	case cpu.ArchAMD64:
 		size = 0x4D0
+	case cpu.ArchARM64:
+		size = 0x390
 	}
 	b := make([]byte, size)
 	n, err := r.Mem.ReadAt(b, addr)

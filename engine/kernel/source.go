@@ -1,6 +1,9 @@
 package kernel
 
-import "wdbg/engine/kdbg"
+import (
+	"wdbg/engine/cpu"
+	"wdbg/engine/kdbg"
+)
 
 // Source says where an offset came from, best first.
 type Source uint8
@@ -83,6 +86,19 @@ var kdbgFields = []kdbgField{
 	{"OffsetPcrContainedPrcb", "_KPCR", "PrcbData", "x86"},
 }
 
+// appliesTo says whether the row names the fields of arch: rows tagged "x64" use the 64-bit
+// names (Self, CurrentPrcb, Prcb), which an ARM64 kernel's 64-bit KPCR is taken to share (our
+// assumption: FORMATS.md §9 item 10 has no ARM64 layouts); rows tagged "x86" the 32-bit ones.
+func (k kdbgField) appliesTo(arch cpu.Arch) bool {
+	switch k.arch {
+	case "x64":
+		return arch.PointerSize() == 8
+	case "x86":
+		return arch.PointerSize() == 4
+	}
+	return true
+}
+
 // WithKDBG returns a layout that takes the structure offsets the debugger data block carries
 // before the tables (PDB types still come first). Fields the block is too short to hold, and
 // zero values (a field the kernel did not fill), are ignored.
@@ -99,7 +115,7 @@ func (l *Layout) WithKDBG(d *kdbg.Data) *Layout {
 		}
 	}
 	for _, k := range kdbgFields {
-		if k.arch != "" && k.arch != l.arch.String() {
+		if !k.appliesTo(l.arch) {
 			continue
 		}
 		v, ok := values[k.kdbgName]

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"fmt"
 
 	"wdbg/engine/cpu"
@@ -51,6 +52,13 @@ func (r *Reader) SwitchContext(t Thread) (cpu.Context, error) {
 			return nil, &ReadError{What: "switch frame return address", Addr: t.KernelStack + retOff, Err: err}
 		}
 		return &cpu.X86Context{ContextFlags: 0x00010003, Eip: ret, Esp: uint32(t.KernelStack + size)}, nil
+	case cpu.ArchARM64:
+		return nil, ErrNoARM64SwitchFrame
 	}
 	return nil, fmt.Errorf("kernel: no switch frame layout for %s", l.Arch())
 }
+
+// ErrNoARM64SwitchFrame: where an ARM64 kernel saves the registers of a thread that is not
+// running is not known (FORMATS.md §9 items 8 and 10 list the switch frame and ARM64 layouts as
+// gaps), so such a thread's stack cannot be walked; the threads running on a processor can.
+var ErrNoARM64SwitchFrame = errors.New("not available: this thread is not running, and the ARM64 switch frame that holds its saved registers has no known layout (FORMATS.md §9); only the stacks of the threads running on a processor can be walked")

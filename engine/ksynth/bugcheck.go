@@ -28,6 +28,9 @@ func (b *builder) referencedAddress() uint64 {
 }
 
 func (b *builder) bugCheck() BugCheck {
+	if b.p.arm64 {
+		return armBugCheck() // arm64_stacks.go
+	}
 	if b.p.is64 {
 		return BugCheck{Code: 0xD1, Name: "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
 			Parameters: [4]uint64{b.referencedAddress(), 2, 0, b.m.FaultingIP}}

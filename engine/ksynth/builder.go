@@ -95,8 +95,8 @@ func (b *builder) newKernelSpace() error {
 			return err
 		}
 		root := pfn * pageSize
-		b.kernel = &space{mem: b.mem, levels: levelsX64, root: root, userEnd: 1 << 47}
-		b.mem.putU64(root+8*uint64(b.p.selfIndex), root|pteNX|tableKernel)
+		b.kernel = &space{mem: b.mem, levels: levelsX64, root: root, userEnd: 1 << 47, arm: b.p.arm64}
+		b.mem.putU64(root+8*uint64(b.p.selfIndex), b.kernel.selfEntry(root))
 		return nil
 	}
 	pfn, err := b.mem.alloc()

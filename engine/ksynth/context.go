@@ -71,6 +71,9 @@ func contextX86(regs map[string]uint64) []byte {
 
 // context encodes the machine's CONTEXT.
 func (b *builder) context(regs map[string]uint64) []byte {
+	if b.p.arm64 {
+		return contextARM64(regs)
+	}
 	if b.p.is64 {
 		return contextAMD64(regs)
 	}
@@ -83,9 +86,13 @@ func (b *builder) startRegisters(r Registers, extra map[string]uint64) map[strin
 	for k, v := range extra {
 		out[k] = v
 	}
-	if b.p.is64 {
+	switch {
+	case b.p.arm64:
+		out["pc"], out["sp"], out["fp"], out["lr"] = r.IP, r.SP, r.FP, r.LR
+		return out // no EFLAGS: contextARM64 sets Cpsr
+	case b.p.is64:
 		out["rip"], out["rsp"], out["rbp"] = r.IP, r.SP, r.FP
-	} else {
+	default:
 		out["eip"], out["esp"], out["ebp"] = r.IP, r.SP, r.FP
 	}
 	if _, ok := out["efl"]; !ok {

@@ -89,6 +89,8 @@ func (b *builder) buildKdbg() error {
 		lab = "7601.24545.x86fre.win7sp1_ldr_escrow.200102-1707"
 	case p.build == 7601:
 		lab = "7601.24545.amd64fre.win7sp1_ldr_escrow.200102-1707"
+	case p.arm64:
+		lab = "22621.1.arm64fre.ni_release.220506-1250"
 	}
 	if p.build == 7601 {
 		b.u32(csd, 0x100) // Service Pack 1

@@ -15,8 +15,9 @@ import (
 
 // WriteSymbols writes the kernel's PDB — ntkrnlmp.pdb or ntkrpamp.pdb, the name in nt's RSDS
 // record — in symbol-store layout under dir (dir/NAME.pdb/GUIDAGE/NAME.pdb, FORMATS.md §7.6)
-// and returns its path. It is a public PDB: the section headers of the nt image and a public
-// for every nt function and variable the writer placed (Manifest.Modules' nt exports and
+// and returns its path. It holds the section headers of the nt image, the kernel structures
+// as type records (kpdb_types.go), and a public for every nt function and variable the writer
+// placed (Manifest.Modules' nt exports and
 // Manifest.Globals), so that a debugger with dir on its symbol path resolves nt!PoolTrackTable
 // and names addresses. On x86 the publics carry the C decoration (_Name), as 32-bit kernel
 // PDBs do.
@@ -35,7 +36,7 @@ func (d *Dump) WriteSymbols(dir string) (string, error) {
 		return "", err
 	}
 	p := &pdbwrite.PDB{GUID: guid, Age: nt.Age, Signature: nt.TimeDateStamp, Machine: uint16(m.MachineImageType),
-		Sections: sections}
+		Sections: sections, Types: profileOf(d.spec.Machine).kernelTypes()}
 	decorate := func(s string) string { return s }
 	if m.PointerSize == 4 {
 		decorate = func(s string) string { return "_" + s }
@@ -54,6 +55,9 @@ func (d *Dump) WriteSymbols(dir string) (string, error) {
 			continue
 		}
 		p.Publics = append(p.Publics, pdbwrite.Public{Name: decorate(name), RVA: uint32(va - nt.Base)})
+	}
+	if p.FPO, err = d.ntFPO(nt); err != nil { // x86: FPO_DATA per nt function (kpdb_fpo.go)
+		return "", err
 	}
 	data, err := p.Bytes()
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package ksynth writes synthetic Windows kernel crash dumps — full (run list) and bitmap
-// dumps of a Windows 10 19041 x64, a Windows 7 7601 x64, or a Windows 7 7601 x86 machine with
-// PAE or two-level paging — and a Manifest of
+// dumps of a Windows 10 19041 x64, a Windows 7 7601 x64, a Windows 7 7601 x86 machine with
+// PAE or two-level paging, or a Windows 11 22621 ARM64 machine (arm64_*.go) — and a Manifest of
 // everything it put in them, the oracle against which the kernel-dump readers and commands are
 // tested. No public full or bitmap kernel dump could be had (issue 4, "Real data and tests"),
 // so the files are laid out from ../shared/spec/FORMATS.md alone:
@@ -38,9 +38,15 @@ const (
 	// X64Win7_7601 is Windows 7 SP1 (build 7601), x64: the fixed PTE self-map at
 	// 0xFFFFF68000000000 (no KDBG.PteBase) and LDR_DATA_TABLE_ENTRY kernel module entries.
 	X64Win7_7601
+	// ARM64Win11_22621 is Windows 11 22H2 (build 22621) on ARM64: 4 KB-granule, 48-bit
+	// translation tables, ARM64 CONTEXT, packed ARM64 unwind data, and structure offsets of our
+	// own (profileARM64 in profile.go: FORMATS.md §9 item 10 lists ARM64 kernel layouts as a gap).
+	ARM64Win11_22621
 )
 
-// Machines lists every machine the writer builds.
+// Machines lists the x86 and x64 machines the writer builds. ARM64Win11_22621 is left out:
+// the tests that range over Machines check the x86/x64 software PTEs (transition, pagefile,
+// prototype) and the pool, which the ARM64 machine does not have.
 var Machines = []Machine{X64Win10_19041, X86PAEWin7_7601, X86Win7_7601, X64Win7_7601}
 
 func (m Machine) String() string {
@@ -53,12 +59,15 @@ func (m Machine) String() string {
 		return "x86-7601"
 	case X64Win7_7601:
 		return "x64-7601"
+	case ARM64Win11_22621:
+		return "arm64-22621"
 	}
 	return fmt.Sprintf("Machine(%d)", int(m))
 }
 
 // ParseMachine accepts the names String gives ("x64-19041", "x86pae-7601", "x86-7601",
-// "x64-7601") and the short forms "x64" (19041), "x86" and "x86pae" (PAE 7601).
+// "x64-7601", "arm64-22621") and the short forms "x64" (19041), "x86" and "x86pae" (PAE 7601)
+// and "arm64".
 func ParseMachine(s string) (Machine, error) {
 	switch s {
 	case "x64-19041", "x64":
@@ -69,8 +78,10 @@ func ParseMachine(s string) (Machine, error) {
 		return X86Win7_7601, nil
 	case "x64-7601":
 		return X64Win7_7601, nil
+	case "arm64-22621", "arm64":
+		return ARM64Win11_22621, nil
 	}
-	return 0, fmt.Errorf("ksynth: unknown machine %q (want x64-19041, x64-7601, x86pae-7601 or x86-7601)", s)
+	return 0, fmt.Errorf("ksynth: unknown machine %q (want x64-19041, x64-7601, x86pae-7601, x86-7601 or arm64-22621)", s)
 }
 
 // Storage is how the dump stores physical pages (FORMATS.md §1.4).
@@ -170,6 +181,9 @@ func (s Spec) normalize() (Spec, error) {
 	}
 	if !p.is64 && !p.pae && s.PhysicalBytes > 4<<30 {
 		return s, fmt.Errorf("ksynth: non-PAE x86 paging addresses at most 4 GiB (FORMATS.md §3.1)")
+	}
+	if p.arm64 && s.Pool != nil {
+		return s, fmt.Errorf("ksynth: the %s machine has no pool content (the pool layouts are x86/x64 facts)", s.Machine)
 	}
 	for _, r := range s.Extra {
 		if r.VA%pageSize != 0 {

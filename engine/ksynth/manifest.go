@@ -149,8 +149,9 @@ type Process struct {
 	KernelTime            uint32   `json:"kernel_time"`
 	UserTime              uint32   `json:"user_time"`
 	BasePriority          uint8    `json:"base_priority"`
-	Threads               []uint64 `json:"threads"`              // ETHREAD addresses in ThreadListHead order
-	ImageBase             uint64   `json:"image_base,omitempty"` // PEB.ImageBaseAddress
+	CommitCharge          uint64   `json:"commit_charge,omitempty"` // EPROCESS.CommitCharge, pages (0: the profile has no offset)
+	Threads               []uint64 `json:"threads"`                 // ETHREAD addresses in ThreadListHead order
+	ImageBase             uint64   `json:"image_base,omitempty"`    // PEB.ImageBaseAddress
 	// PebPhysical is where the PEB is in physical memory: Peb translated through the
 	// process's own DirectoryTableBase (user space is per process, FORMATS.md §3.1).
 	PebPhysical uint64 `json:"peb_physical,omitempty"`
@@ -196,6 +197,8 @@ type Registers struct {
 	IP uint64 `json:"ip"`
 	SP uint64 `json:"sp"`
 	FP uint64 `json:"fp"`
+	// LR is the ARM64 link register (x30) at the start; 0 on x86 and x64.
+	LR uint64 `json:"lr,omitempty"`
 }
 
 // Frame is one stack frame.

@@ -33,6 +33,9 @@ func (b *builder) buildSharedData() error {
 // PTE (valid clear, transition set, prototype clear: the page is still in RAM and in the dump),
 // a pagefile PTE, an address no table maps and, on x64, a 1 GiB page over physical 0.
 func (b *builder) buildPTEFacts() error {
+	if b.p.arm64 {
+		return b.armPTEFacts() // no software PTEs on ARM64 (arm64_pagetables.go)
+	}
 	last := len(b.kernel.levels) - 1
 	pfn, err := b.mem.alloc()
 	if err != nil {
@@ -172,8 +175,10 @@ func (b *builder) walkFacts(va uint64) Walk {
 
 // recordMappings lists every mapped kernel page and the walks of the notable addresses.
 func (b *builder) recordMappings() error {
-	if err := b.buildProtoUserPage(); err != nil {
-		return err
+	if !b.p.arm64 {
+		if err := b.buildProtoUserPage(); err != nil {
+			return err
+		}
 	}
 	for _, va := range b.sortedPages() {
 		m := b.vpages[va]
@@ -200,16 +205,20 @@ func (b *builder) recordMappings() error {
 		b.processes[len(b.processes)-1].addr, b.m.Processors[0].Pcr, b.crash.stackBase - 0x20} {
 		pte.Walks = append(pte.Walks, b.walkFacts(va))
 	}
-	pte.Transition = b.walkFacts(b.p.transitionVA)
-	pte.PageFile = b.walkFacts(b.p.pageFileVA)
-	pte.PageFileHigh = pageFileHigh
+	valid := []Walk{}
+	if !b.p.arm64 {
+		pte.Transition = b.walkFacts(b.p.transitionVA)
+		pte.PageFile = b.walkFacts(b.p.pageFileVA)
+		pte.PageFileHigh = pageFileHigh
+		valid = append(valid, pte.Transition)
+	}
 	pte.Unmapped = b.walkFacts(b.p.unmappedVA)
 	pte.LargePage = b.walkFacts(b.nt.base + 0x1234)
 	if b.p.gigPageVA != 0 {
 		w := b.walkFacts(b.p.gigPageVA + b.p.largePFN()*pageSize) // nt's headers, in the 1 GiB page
 		pte.GigPage = &w
 	}
-	for _, w := range append([]Walk{pte.Transition, pte.LargePage}, pte.Walks...) {
+	for _, w := range append(append(valid, pte.LargePage), pte.Walks...) {
 		if !w.Valid {
 			return fmt.Errorf("ksynth: internal: %#x does not translate", w.VA)
 		}

@@ -86,7 +86,11 @@ func moduleDefs(p *profile) []*moduleDef {
 			fn("FltWorkerThread", fnAlloc, 0x38, 0x20),
 		},
 	}
-	return []*moduleDef{nt, hal, synth, printflt}
+	defs := []*moduleDef{nt, hal, synth, printflt}
+	if p.arm64 {
+		armModuleDefs(defs) // arm64_stacks.go
+	}
+	return defs
 }
 
 // buildModules lays out and maps every module. nt goes in a large page (2 MiB, 4 MiB without

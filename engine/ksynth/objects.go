@@ -134,6 +134,12 @@ func (b *builder) newProcess(name string, pid, ppid, created uint64, index int) 
 	b.ptr(addr+e.token, ref)
 	pr.facts = &Process{Address: addr, PID: pid, ParentPID: ppid, ImageFileName: name, CreateTime: created,
 		Token: ref, TokenObject: tok, KernelTime: kt, UserTime: ut, BasePriority: base}
+	if e.commitCharge != 0 {
+		// CommitCharge: pages of private commit, a distinct number per process so that a
+		// reader using the wrong offset or unit is caught.
+		pr.facts.CommitCharge = 0x180 + uint64(index)*0x2c7
+		b.ptr(addr+e.commitCharge, pr.facts.CommitCharge)
+	}
 	if pid > 4 {
 		// A user process: its PEB (§5 _PEB) in a frame mapped later into its own space.
 		pr.peb = b.p.pebBase + uint64(index)*0x100000

@@ -57,6 +57,9 @@ type space struct {
 	user   bool   // tables created for user addresses get the U/S bit
 	// userEnd is the end of user space: 1<<47 on x64, 0x80000000 on x86 (FORMATS.md §3.3).
 	userEnd uint64
+	// arm: the tables hold ARM64 descriptors (arm64_pagetables.go); the writer's x86-style
+	// flag sets are converted when an entry is written.
+	arm bool
 }
 
 func (s *space) index(va uint64, l pagingLevel) uint64 { return va >> l.shift & (1<<l.bits - 1) }
@@ -111,7 +114,7 @@ func (s *space) table(va uint64, depth int) (uint64, error) {
 		ea := s.entryAddr(t, va, i)
 		e := s.getEntry(ea)
 		if e&ptePresent != 0 {
-			if e&pteLarge != 0 && s.largeAt(i) {
+			if s.isLarge(i, e) {
 				return 0, fmt.Errorf("ksynth: %#x is already inside a large page", va)
 			}
 			t = e & frameMask
@@ -129,7 +132,7 @@ func (s *space) table(va uint64, depth int) (uint64, error) {
 		if s.user && va < s.userEnd {
 			flags = tableUser
 		}
-		s.putEntry(ea, pfn*pageSize|flags)
+		s.putEntry(ea, s.tableEntry(pfn*pageSize, flags))
 		t = pfn * pageSize
 	}
 	return t, nil
@@ -145,6 +148,9 @@ func (s *space) setLeaf(va uint64, depth int, value uint64) error {
 	ea := s.entryAddr(t, va, depth)
 	if s.twoLevel() {
 		value &= 0xFFFFFFFF
+	}
+	if s.arm {
+		value = armLeaf(value, depth == len(s.levels)-1)
 	}
 	if old := s.getEntry(ea); old != 0 && old != value {
 		return fmt.Errorf("ksynth: %#x is mapped twice (%s %#x, then %#x)", va, s.levels[depth].name, old, value)
@@ -194,12 +200,12 @@ func (s *space) walk(va uint64) (steps []walkStep, pa, size uint64, ok bool) {
 		steps = append(steps, walkStep{l.name, ea, e})
 		last := i == len(s.levels)-1
 		if e&ptePresent == 0 {
-			if last && e&pteTransition != 0 && e&ptePrototype == 0 {
+			if last && !s.arm && e&pteTransition != 0 && e&ptePrototype == 0 {
 				return steps, e&s.transitionMask() | va&0xFFF, pageSize, true
 			}
 			return steps, 0, 0, false
 		}
-		if e&pteLarge != 0 && s.largeAt(i) {
+		if s.isLarge(i, e) {
 			size := uint64(1) << l.shift
 			return steps, e&frameMask&^(size-1) | va&(size-1), size, true
 		}
@@ -229,7 +235,7 @@ func (s *space) transitionMask() uint64 {
 // entries get fresh page directories, or without PAE a new page directory with entries
 // 0x200..0x3FF copied and the self-map entry 0x300 pointing at the new directory.
 func (s *space) cloneKernelHalf(pdptPA uint64, selfIndex int) (*space, error) {
-	n := &space{mem: s.mem, levels: s.levels, user: true, userEnd: s.userEnd}
+	n := &space{mem: s.mem, levels: s.levels, user: true, userEnd: s.userEnd, arm: s.arm}
 	if s.twoLevel() {
 		pfn, err := s.mem.alloc()
 		if err != nil {
@@ -252,7 +258,7 @@ func (s *space) cloneKernelHalf(pdptPA uint64, selfIndex int) (*space, error) {
 		for i := uint64(256); i < 512; i++ {
 			s.mem.putU64(n.root+8*i, s.mem.u64(s.root+8*i))
 		}
-		s.mem.putU64(n.root+8*uint64(selfIndex), n.root|pteNX|tableKernel)
+		s.mem.putU64(n.root+8*uint64(selfIndex), s.selfEntry(n.root))
 		return n, nil
 	}
 	n.root = pdptPA

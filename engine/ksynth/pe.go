@@ -146,6 +146,9 @@ func layoutImage(p *profile, def *moduleDef, base uint64) *image {
 			body[i] = 0xCC
 		}
 		copy(body, f.prolog)
+		if p.arm64 {
+			armBody(f, body) // ARM64 instructions: prolog, nops, epilogue (arm64_pe.go)
+		}
 		text = append(text, body...)
 	}
 	textSize := uint32(len(text))
@@ -202,7 +205,7 @@ func layoutImage(p *profile, def *moduleDef, base uint64) *image {
 	rdata.u32(dbg+20, rdataRVA+cv)
 	// Unwind information (x64, FORMATS.md §8.1), 4-byte aligned.
 	unwind := map[*function]uint32{}
-	if p.is64 {
+	if p.is64 && !p.arm64 { // ARM64 .pdata entries hold packed unwind data instead
 		for _, f := range def.funcs {
 			u := unwindInfo(f)
 			at := put(uint32(len(u)), 4)
@@ -215,7 +218,12 @@ func layoutImage(p *profile, def *moduleDef, base uint64) *image {
 
 	// .pdata: RUNTIME_FUNCTION {Begin, End, UnwindData}, sorted by Begin.
 	var pdata le
-	if p.is64 {
+	if p.arm64 {
+		im.pdataRVA = next
+		pdata = armPdata(def.funcs)
+		im.pdataLen = uint32(len(pdata))
+		next = alignUp(next+im.pdataLen, pageSize)
+	} else if p.is64 {
 		im.pdataRVA = next
 		pdata = make(le, 12*len(def.funcs))
 		for i, f := range def.funcs {
@@ -345,6 +353,9 @@ func writeHeaders(p *profile, im *image, sections []section, dirs map[int][2]uin
 
 // prologBytes is the machine code of a function's prolog (see fnKind).
 func prologBytes(p *profile, f *function) []byte {
+	if p.arm64 {
+		return armPrologBytes(f)
+	}
 	if !p.is64 {
 		if f.kind == fnTrap86 {
 			return nil

@@ -34,10 +34,15 @@ func (b *builder) buildProcessors() error {
 		if n == b.spec.BugCheckProcessor {
 			cpu.current = b.crash
 			irql = 2 // DISPATCH_LEVEL: the IRQL of the faulting access (bug check parameter 2 on x64)
-			if b.p.is64 {
+			switch {
+			case b.p.arm64:
+				// KeBugCheckEx(Code, P1, P2, P3, P4): x0–x4 (the ARM64 calling convention).
+				extra = map[string]uint64{"x0": uint64(bc.Code), "x1": bc.Parameters[0], "x2": bc.Parameters[1],
+					"x3": bc.Parameters[2], "x4": bc.Parameters[3]}
+			case b.p.is64:
 				// KeBugCheckEx(Code, P1, P2, P3, P4): rcx, rdx, r8, r9 (the x64 calling convention).
 				extra = map[string]uint64{"rcx": uint64(bc.Code), "rdx": bc.Parameters[0], "r8": bc.Parameters[1], "r9": bc.Parameters[2]}
-			} else {
+			default:
 				extra = map[string]uint64{"eax": uint64(bc.Code)}
 			}
 		}
@@ -56,7 +61,11 @@ func (b *builder) buildProcessors() error {
 		b.u32(prcb+pr.number, uint32(n))
 		b.u8(prcb+pr.cpuType, 6)
 		b.u32(prcb+pr.mhz, 2904)
-		b.write(prcb+pr.vendorString, []byte("GenuineIntel\x00"))
+		vendor := "GenuineIntel\x00"
+		if b.p.arm64 {
+			vendor = "Qualcomm\x00" // ours: no public ARM64 KPRCB facts (FORMATS.md §9 item 10)
+		}
+		b.write(prcb+pr.vendorString, []byte(vendor))
 		if pr.kernelDirectoryTableBase != 0 {
 			b.u64(prcb+pr.kernelDirectoryTableBase, b.kernel.root)
 		}

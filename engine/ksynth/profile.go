@@ -8,6 +8,7 @@ type profile struct {
 	name       string
 	is64       bool
 	pae        bool // x86: PAE paging (ntkrpamp) rather than two-level 32-bit paging (ntkrnlmp)
+	arm64      bool // ARM64 (is64 is also set): translation tables, CONTEXT, code and unwind data differ (arm64_*.go)
 	ptr        int  // pointer size
 	build      uint32
 	machine    uint32 // MachineImageType (§1.1)
@@ -56,6 +57,7 @@ type eprocessLayout struct {
 	uniqueProcessID, activeProcessLinks, createTime, token, objectTable  uint64
 	parentPID, peb, imageFileName, priorityClass, threadListHead         uint64
 	activeThreads, virtualSize, sectionBaseAddress                       uint64
+	commitCharge                                                         uint64 // 0: not written
 }
 
 type kthreadLayout struct {
@@ -130,7 +132,10 @@ var profileX64 = profile{
 		userTime: 0x380, basePriority: 0x280, uniqueProcessID: 0x440, activeProcessLinks: 0x448,
 		createTime: 0x468, token: 0x4b8, objectTable: 0x570, parentPID: 0x540, peb: 0x550,
 		imageFileName: 0x5a8, priorityClass: 0x5b7, threadListHead: 0x5e0, activeThreads: 0x5f0,
-		virtualSize: 0x498, sectionBaseAddress: 0x520},
+		virtualSize: 0x498, sectionBaseAddress: 0x520,
+		// Not in FORMATS.md §5: public dumps of the 19041 PDB's _EPROCESS (whose other offsets
+		// agree with the column above) place CommitCharge at 0x648.
+		commitCharge: 0x648},
 	// §5 _KTHREAD (x64), column 19041.
 	kthread: kthreadLayout{initialStack: 0x28, stackLimit: 0x30, stackBase: 0x38, kernelStack: 0x58,
 		trapFrame: 0x90, apcProcess: 0xb8, priority: 0xc3, teb: 0xf0, contextSwitches: 0x154,
@@ -186,7 +191,10 @@ var profileX86 = profile{
 		userTime: 0x8c, basePriority: 0x60, uniqueProcessID: 0xb4, activeProcessLinks: 0xb8,
 		createTime: 0xa0, token: 0xf8, objectTable: 0xf4, parentPID: 0x140, peb: 0x1a8,
 		imageFileName: 0x16c, priorityClass: 0x17b, threadListHead: 0x188, activeThreads: 0x198,
-		virtualSize: 0xe0, sectionBaseAddress: 0x12c},
+		virtualSize: 0xe0, sectionBaseAddress: 0x12c,
+		// Not in FORMATS.md §5: public dumps of the Windows 7 x86 PDB's _EPROCESS (whose other
+		// offsets agree with the column above) place CommitCharge (a ULONG) at 0xd0.
+		commitCharge: 0xd0},
 	// §5 _KTHREAD (x86), column 7601.
 	kthread: kthreadLayout{initialStack: 0x28, stackLimit: 0x2c, stackBase: 0x190, kernelStack: 0x30,
 		trapFrame: 0x128, apcProcess: 0x50, priority: 0x57, teb: 0x88, contextSwitches: 0x64,
@@ -226,6 +234,8 @@ func profileOf(m Machine) *profile {
 		p = profileX86NoPAE()
 	case X64Win7_7601:
 		p = profileX64Win7
+	case ARM64Win11_22621:
+		p = profileARM64
 	default:
 		return nil
 	}
@@ -301,7 +311,10 @@ var profileX64Win7 = profile{
 		userTime: 0xfc, basePriority: 0xb4, uniqueProcessID: 0x180, activeProcessLinks: 0x188,
 		createTime: 0x168, token: 0x208, objectTable: 0x200, parentPID: 0x290, peb: 0x338,
 		imageFileName: 0x2e0, priorityClass: 0x2ef, threadListHead: 0x308, activeThreads: 0x328,
-		virtualSize: 0x1d8, sectionBaseAddress: 0x270},
+		virtualSize: 0x1d8, sectionBaseAddress: 0x270,
+		// Not in FORMATS.md §5: public dumps of the Windows 7 x64 PDB's _EPROCESS (whose other
+		// offsets agree with the column above) place CommitCharge at 0x1b8.
+		commitCharge: 0x1b8},
 	// §5 _KTHREAD (x64), column 7601.
 	kthread: kthreadLayout{initialStack: 0x28, stackLimit: 0x30, stackBase: 0x278, kernelStack: 0x38,
 		trapFrame: 0x1d8, apcProcess: 0x70, priority: 0x7b, teb: 0xb8, contextSwitches: 0x134,
@@ -329,5 +342,67 @@ var profileX64Win7 = profile{
 	peb: pebLayout{imageBaseAddress: 0x10, ldr: 0x18, processParameters: 0x20, numberOfProcessors: 0xb8,
 		osMajorVersion: 0x118, osMinorVersion: 0x11c, osBuildNumber: 0x120, osPlatformID: 0x124, sessionID: 0x2c0},
 	// wdm.h IRP on x64: 0xD0 bytes plus one 0x48-byte IO_STACK_LOCATION.
+	irp: irpLayout{size: 0x118, mdlAddress: 0x8, flags: 0x10, threadListEntry: 0x20},
+}
+
+// profileARM64 is Windows 11 22H2 (build 22621) on ARM64. FORMATS.md has no ARM64 structure
+// tables (§9 item 10), so every offset below is OURS, synthetic: the x64 19041 offsets moved by
+// a fixed amount per structure (EPROCESS +0x20, KTHREAD +0x10, ETHREAD +0x20, KPRCB +0x10,
+// KPCR +0x10 with the KPRCB at 0x980, HANDLE_TABLE +0x8), deliberately different from the x64
+// ones, so that a reader that falls back on the x64 tables reads the wrong fields and the tests
+// fail. They reach wdbg only through the dump's KDBG block and the kernel PDB's types. The
+// structures whose layout follows from the pointer size alone keep the x64 offsets: the loader
+// entry (wdbg borrows the x64 _KLDR_DATA_TABLE_ENTRY table for ARM64), the PEB and wdm.h's IRP.
+// The virtual addresses are ours too; nt, hal and the drivers lie within the ±128 MiB reach of
+// a BL instruction, since the synthetic code calls across modules directly.
+var profileARM64 = profile{
+	name: "arm64", is64: true, arm64: true, ptr: 8, build: 22621, machine: 0xAA64, osMajor: 10, osMinor: 0,
+	kdbgSize:   0x3A0, // §2: Nickel (22H2) ends after PointerAuthMask
+	kernelFile: "ntkrnlmp", halFile: "hal",
+
+	ntBase: 0xFFFFF8043C200000, halBase: 0xFFFFF8043B800000, driverBase: 0xFFFFF8043F000000,
+	kuserSharedData:     0xFFFFF78000000000, // §5.1
+	arena:               0xFFFFD10000000000,
+	stacks:              0xFFFFC88000000000,
+	unmappedVA:          0xFFFFB80000000000,
+	gigPageVA:           0xFFFFE00000000000, // a level-1 block descriptor (1 GiB)
+	pfnDatabase:         0xFFFFDE0000000000,
+	pteBase:             0xFFFFF98000000000, // level-0 index 0x1F3 maps the top table itself
+	selfIndex:           0x1F3,
+	pebBase:             0x000000E5A0000000,
+	highestUserAddress:  0x00007FFFFFFEFFFF,
+	systemRangeStart:    0xFFFF800000000000,
+	stackSize:           0x6000,
+	initialStackReserve: 0x40, // keeps the stack pointer 16-byte aligned (the ARM64 ABI)
+	objectRoom:          0x80,
+	imageBase:           0x00007FF7B3400000, imageStep: 0x10000000, userThreadStart: 0x00007FFC2E8E0000 + 0x30,
+
+	eprocess: eprocessLayout{size: 0xa60, dirBase: 0x48, pcbThreadListHead: 0x50, kernelTime: 0x39c,
+		userTime: 0x3a0, basePriority: 0x2a0, uniqueProcessID: 0x460, activeProcessLinks: 0x468,
+		createTime: 0x488, token: 0x4d8, objectTable: 0x590, parentPID: 0x560, peb: 0x570,
+		imageFileName: 0x5c8, priorityClass: 0x5d7, threadListHead: 0x600, activeThreads: 0x610,
+		virtualSize: 0x4b8, sectionBaseAddress: 0x540},
+	kthread: kthreadLayout{initialStack: 0x38, stackLimit: 0x40, stackBase: 0x48, kernelStack: 0x68,
+		trapFrame: 0xa0, apcProcess: 0xc8, priority: 0xd3, teb: 0x100, contextSwitches: 0x164,
+		state: 0x194, waitIrql: 0x196, waitMode: 0x197, waitTime: 0x1c4, nextProcessor: 0x228,
+		process: 0x230, previousMode: 0x242, basePriority: 0x243, affinity: 0x250, waitReason: 0x293,
+		kernelTime: 0x29c, userTime: 0x2ec, threadListEntry: 0x308},
+	ethread: ethreadLayout{size: 0x8c0, createTime: 0x450, startAddress: 0x470, cid: 0x498,
+		irpList: 0x4d0, win32StartAddress: 0x4f0, threadListEntry: 0x508},
+	// No KernelDirectoryTableBase (an x64 KVA-shadow field); ProcessorState.ContextFrame holds
+	// the 0x390-byte ARM64 CONTEXT (§4.4).
+	kprcb: kprcbLayout{size: 0xaf80, currentThread: 0x18, nextThread: 0x20, idleThread: 0x28, number: 0x34,
+		contextFrame: 0x400, context: 0x85d0, cpuType: 0x50, mhz: 0x54, dpcStack: 0x3120,
+		isrStack: 0x85e8, vendorString: 0x85a0},
+	kpcr: kpcrLayout{size: 0xb900, self: 0x28, currentPrcb: 0x30, irql: 0x60, kdVersionBlock: 0x118,
+		prcb: 0x980, number: 0x62},
+	// The x64 19041 KLDR_DATA_TABLE_ENTRY: the same layout on every 64-bit machine.
+	ldr: ldrLayout{size: 0xa0, inLoadOrderLinks: 0, exceptionTable: 0x10, exceptionTableSize: 0x18,
+		dllBase: 0x30, entryPoint: 0x38, sizeOfImage: 0x40, fullDllName: 0x48, baseDllName: 0x58,
+		flags: 0x68, loadCount: 0x6c, checkSum: 0x78, sizeOfImageNotRounded: 0x98, timeDateStamp: 0x9c},
+	handles: handleTableLayout{size: 0x88, nextHandleNeedingPool: 0x4, tableCode: 0x10, quotaProcess: 0x18,
+		handleTableList: 0x20, uniqueProcessID: 0x30},
+	peb: pebLayout{imageBaseAddress: 0x10, ldr: 0x18, processParameters: 0x20, numberOfProcessors: 0xb8,
+		osMajorVersion: 0x118, osMinorVersion: 0x11c, osBuildNumber: 0x120, osPlatformID: 0x124, sessionID: 0x2c0},
 	irp: irpLayout{size: 0x118, mdlAddress: 0x8, flags: 0x10, threadListEntry: 0x20},
 }

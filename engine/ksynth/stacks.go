@@ -82,6 +82,9 @@ func (b *builder) composeStack(t *thread) error {
 	}
 	b.patchCode(fns, ips)
 	switched := t.state != stateRunning
+	if b.p.arm64 {
+		return b.composeARM64(t, fns, chain, ips, switched)
+	}
 	if b.p.is64 {
 		return b.composeX64(t, fns, chain, ips, switched)
 	}
@@ -110,6 +113,10 @@ func (b *builder) patchCode(fns []*function, ips []uint64) {
 			continue
 		}
 		b.patched[key] = true
+		if b.p.arm64 {
+			b.write(ips[i]-4, armBLWord(ips[i]-4, callee.va())) // the BL returns to ips[i]
+			continue
+		}
 		call := []byte{0xE8, 0, 0, 0, 0}
 		binary.LittleEndian.PutUint32(call[1:], uint32(callee.va()-ips[i]))
 		b.write(ips[i]-5, call)

@@ -43,6 +43,9 @@ type thread struct {
 
 // names maps the x64 function names of the chains to their x86 counterparts.
 func (b *builder) names(chain []site) []site {
+	if b.p.arm64 {
+		return b.namesARM64(chain) // arm64_stacks.go
+	}
 	if b.p.is64 {
 		return chain
 	}

@@ -80,6 +80,7 @@ func FuzzUnwindInfo(f *testing.F) {
 			recs := x86Records{
 				{Kind: X86FrameData, Start: 0x1000, Size: 0x100, LocalsSize: uint32(off & 0xFF), SavedRegsSize: uint32(sel), Program: string(rec)},
 				{Kind: X86FrameFPO, Start: 0x2000, Size: 0x100, LocalsSize: uint32(off), SavedRegsSize: uint32(sel) * 4, UsesBP: exact},
+				{Kind: X86FrameFPO, Start: 0x2100, Size: 0x100, FrameType: FrameTypeTrap, UsesBP: true}, // KTRAP_FRAME at EBP
 			}
 			ctx := &cpu.X86Context{Eip: 0x400000 + 0x1000 + uint32(off%0x1200), Esp: 0x10000, Ebp: 0x10004}
 			Walk(context.Background(), cpu.ArchX86, ctx, m, []Module{{Base: 0x400000, Size: 0x4000, X86: recs}}, 64)

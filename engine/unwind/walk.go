@@ -91,8 +91,15 @@ func (w *walker) link(callee *Frame, c *candidate, caller *Frame) {
 	callee.X86 = c.x86
 	callee.FunctionBegin = c.functionBegin
 	callee.MachineFrame = c.machineFrame
+	callee.TrapFrame = c.trapFrame
 	if w.arch == cpu.ArchX86 && c.raSlot != 0 {
 		callee.FramePointer = c.raSlot - 4 // ChildEBP: the EBP a standard frame would have
+	}
+	if c.trapFrame != 0 {
+		// The caller's stack pointer is the interrupted one, past the KTRAP_FRAME: the words
+		// kb shows for a trap handler are the ones above its ChildEBP, as for an EBP frame.
+		w.readArgs(callee, callee.FramePointer+8)
+		return
 	}
 	w.readArgs(callee, caller.StackPointer)
 }
@@ -151,6 +158,7 @@ type candidate struct {
 	x86           *X86Frame
 	functionBegin uint32
 	machineFrame  uint64
+	trapFrame     uint64 // x86: the KTRAP_FRAME the caller's registers came from
 	interrupted   bool
 	final         string // set when the caller is the last frame (e.g. its own caller is 0)
 }
@@ -217,7 +225,7 @@ func (w *walker) implausible(callee *Frame, c *candidate) string {
 	if !w.canonical(ip) {
 		return fmt.Sprintf("return address %#x is not a valid address", ip)
 	}
-	if c.machineFrame == 0 && sp <= callee.StackPointer {
+	if c.machineFrame == 0 && c.trapFrame == 0 && sp <= callee.StackPointer {
 		return fmt.Sprintf("stack pointer %#x does not grow past %#x", sp, callee.StackPointer)
 	}
 	if len(w.mods) > 0 && w.moduleIndex(ip) < 0 && c.trust != TrustUnwindInfo && c.trust != TrustCFI && c.trust != TrustFPO {

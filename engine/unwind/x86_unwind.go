@@ -45,14 +45,32 @@ func (w *walker) frameRecordX86(callee, calleeOfCallee *Frame) (*candidate, erro
 		c, err = w.runFrameProgram(callee, r, calleeParams)
 	case rec.Kind == X86FrameFPO && rec.FrameType == FrameTypeFPO:
 		c, err = w.fpoFrame(callee, r, calleeParams)
+	case rec.Kind == X86FrameFPO && rec.FrameType == FrameTypeTrap:
+		c, err = w.trapFrameX86(callee)
+		if err != nil || c == nil {
+			// An unreadable trap frame still leaves the EBP chain, which trap handlers keep
+			// going through the frame's DbgEbp/DbgEip words.
+			why := "trap frame not found"
+			if err != nil {
+				why = err.Error()
+			}
+			c, err = w.framePointerX86(callee, calleeOfCallee)
+			if c != nil {
+				c.trust = TrustFPO
+				c.note = joinNotes(why+": followed EBP", c.note)
+			}
+			if err != nil {
+				err = fmt.Errorf("%s; %w", why, err)
+			}
+		}
 	default:
-		// FRAME_NONFPO (a standard EBP frame), and trap/TSS frames, whose structures are not
+		// FRAME_NONFPO (a standard EBP frame), and TSS frames, whose task state segment is not
 		// decoded here: follow EBP.
 		c, err = w.framePointerX86(callee, calleeOfCallee)
 		if c != nil {
 			c.trust = TrustFPO
-			if rec.FrameType == FrameTypeTrap || rec.FrameType == FrameTypeTSS {
-				c.note = joinNotes(c.note, "trap/TSS frame not decoded: followed EBP")
+			if rec.FrameType == FrameTypeTSS {
+				c.note = joinNotes(c.note, "TSS frame not decoded: followed EBP")
 			}
 		}
 	}

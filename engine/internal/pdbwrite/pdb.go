@@ -30,6 +30,8 @@ type PDB struct {
 	Machine   uint16   // 0x8664 or 0x14C
 	Sections  []Section
 	Publics   []Public
+	Types     []Struct // TPI type records (types.go); none makes a public-only PDB
+	FPO       []FPO    // x86 FPO_DATA records (fpo.go), the stream of DBI debug header entry 0
 	// BlockSize is the MSF block size; 0 means 4096.
 	BlockSize int
 }
@@ -78,6 +80,13 @@ func (p *PDB) Bytes() ([]byte, error) {
 		w.add(nil)
 	}
 	w.streams[streamTPI] = emptyTypeStream()
+	if len(p.Types) > 0 {
+		tpi, err := typeStream(p.Types)
+		if err != nil {
+			return nil, err
+		}
+		w.streams[streamTPI] = tpi
+	}
 	w.streams[streamIPI] = emptyTypeStream()
 
 	names := w.add(namesStream())
@@ -157,7 +166,15 @@ func (p *PDB) Bytes() ([]byte, error) {
 		sh.u32(s.Characteristics)
 	}
 	shIdx := w.add(sh.Bytes())
-	w.streams[streamDBI] = p.dbiStream(uint16(globIdx), uint16(pubIdx), uint16(symIdx), uint16(shIdx))
+	fpo, err := fpoStream(p.FPO)
+	if err != nil {
+		return nil, err
+	}
+	fpoIdx := uint16(noStream)
+	if fpo != nil {
+		fpoIdx = uint16(w.add(fpo))
+	}
+	w.streams[streamDBI] = p.dbiStream(uint16(globIdx), uint16(pubIdx), uint16(symIdx), uint16(shIdx), fpoIdx)
 	return w.bytes()
 }
 
@@ -228,8 +245,8 @@ func emptyTypeStream() []byte {
 
 // dbiStream is the DBI stream (FORMATS.md §7.3): header, one "* Linker *" module without a
 // symbol stream, an empty section contribution substream, the section map, and the optional
-// debug header whose entry 5 names the section-header stream.
-func (p *PDB) dbiStream(glob, pub, sym, sections uint16) []byte {
+// debug header whose entry 0 names the FPO stream (if any) and entry 5 the section-header stream.
+func (p *PDB) dbiStream(glob, pub, sym, sections, fpo uint16) []byte {
 	var mi buf
 	mi.u32(0)
 	mi.u16(noStream) // SectionContrib.Section: none
@@ -277,9 +294,12 @@ func (p *PDB) dbiStream(glob, pub, sym, sections uint16) []byte {
 
 	var dbg buf
 	for i := range 11 {
-		if i == 5 {
+		switch i {
+		case 0:
+			dbg.u16(fpo) // FPO_DATA array (fpo.go), noStream when there is none
+		case 5:
 			dbg.u16(sections)
-		} else {
+		default:
 			dbg.u16(noStream)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	machine := flag.String("machine", "x64-19041", "x64-19041 (x64), x64-7601, x86pae-7601 (x86) or x86-7601 (no PAE)")
+	machine := flag.String("machine", "x64-19041", "x64-19041 (x64), x64-7601, x86pae-7601 (x86), x86-7601 (no PAE) or arm64-22621 (arm64)")
 	storage := flag.String("storage", "runlist", "runlist (DumpType 1) or bitmap")
 	size := flag.String("size", "32M", "physical memory: bytes, or a number with K, M or G")
 	all := flag.Bool("all", false, "bitmap: store every RAM page ('FDMP'), not only the filled ones ('SDMP')")
