@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"wdbg/engine"
 	"wdbg/engine/ksynth"
 )
 
@@ -20,20 +19,8 @@ import (
 
 func openARM64Kernel(t *testing.T, storage ksynth.Storage) synthKernel {
 	t.Helper()
-	d, err := ksynth.Build(ksynth.Spec{Machine: ksynth.ARM64Win11_22621, Storage: storage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, syms, err := d.WriteWithSymbols(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := engine.Open(path)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	t.Cleanup(func() { target.Close() })
-	return synthKernel{s: NewSessionWith(target, SessionOptions{SymbolPath: syms}), m: d.Manifest()}
+	s, m := openPoolDump(t, ksynth.Spec{Machine: ksynth.ARM64Win11_22621, Storage: storage})
+	return synthKernel{s: s, m: m}
 }
 
 func TestSynthKernelARM64(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"wdbg/engine"
 	"wdbg/engine/kernel"
 	"wdbg/engine/ksynth"
 )
@@ -19,20 +18,8 @@ import (
 
 func openSynthKernelWithSymbols(t *testing.T, machine ksynth.Machine) synthKernel {
 	t.Helper()
-	d, err := ksynth.Build(ksynth.Spec{Machine: machine, Storage: ksynth.RunList})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, syms, err := d.WriteWithSymbols(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := engine.Open(path)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	t.Cleanup(func() { target.Close() })
-	return synthKernel{s: NewSessionWith(target, SessionOptions{SymbolPath: syms}), m: d.Manifest()}
+	s, m := openPoolDump(t, ksynth.Spec{Machine: machine, Storage: ksynth.RunList})
+	return synthKernel{s: s, m: m}
 }
 
 func TestSynthKernelTypedPDB(t *testing.T) {

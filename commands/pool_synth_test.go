@@ -19,8 +19,8 @@ func openPoolSynth(t *testing.T, machine ksynth.Machine) (*Session, *ksynth.Mani
 	return openPoolDump(t, ksynth.Spec{Machine: machine, Storage: ksynth.RunList, Pool: ksynth.LeakScenario(machine)})
 }
 
-// openPoolDump builds spec's dump, writes it with its kernel PDB and opens it with the PDB on
-// the symbol path.
+// openPoolDump builds spec's dump (pool or not), writes it with its kernel PDB and opens it
+// with the PDB on the symbol path.
 func openPoolDump(t *testing.T, spec ksynth.Spec) (*Session, *ksynth.Manifest) {
 	t.Helper()
 	d, err := ksynth.Build(spec)
