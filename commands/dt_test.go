@@ -101,6 +101,10 @@ func TestDtRealPDB(t *testing.T) {
 	if got != want {
 		t.Errorf("dt targetapp!structTest:\n%s\nwant:\n%s", got, want)
 	}
+	// -v: the size from wow64.udts.txt (0x1EAA, sizeof 20) and the five members.
+	if got := run(t, s, "dt -v targetapp!structTest"); !strings.HasPrefix(got, "struct structTest, 5 elements, 0x14 bytes\n") {
+		t.Errorf("dt -v targetapp!structTest:\n%s", got)
+	}
 	got = run(t, s, "dt structWithBits")
 	want = "targetapp!structWithBits\n" +
 		"   +0x000 m_bit0_4         : Pos 0, 5 Bits\n" +

@@ -110,7 +110,9 @@ func kernelSystemInfo(h *kdump.Header) SystemInfo {
 }
 
 // kernelTranslator walks the page tables rooted at dtb (FORMATS.md §3); nil for a machine
-// without a known paging mode.
+// without a known paging mode. On ARM64 dtb is taken to root the whole address space, user
+// half (TTBR0) and kernel half (TTBR1), as one x64 PML4 does: the model of the synthetic ARM64
+// machine (engine/ksynth); what Windows keeps there is not researched (FORMATS.md §9 item 10).
 func kernelTranslator(f vmem.Physical, arch cpu.Arch, dtb uint64, pae bool) *vmem.Translator {
 	switch arch {
 	case cpu.ArchAMD64:
@@ -118,7 +120,7 @@ func kernelTranslator(f vmem.Physical, arch cpu.Arch, dtb uint64, pae bool) *vme
 	case cpu.ArchX86:
 		return vmem.NewX86(f, dtb, pae)
 	case cpu.ArchARM64:
-		return vmem.NewARM64(f, 0, dtb)
+		return vmem.NewARM64(f, dtb, dtb)
 	}
 	return nil
 }

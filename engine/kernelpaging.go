@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 
-	"wdbg/engine/cpu"
 	"wdbg/engine/vmem"
 )
 
@@ -25,13 +24,6 @@ func (t *Target) AddressSpace(dtb uint64) (*vmem.Translator, error) {
 	k := t.Kernel
 	if k == nil || k.phys == nil {
 		return nil, ErrNoPageTables
-	}
-	if t.Arch == cpu.ArchARM64 {
-		// A process's DirectoryTableBase is taken to root its whole address space, user half
-		// (TTBR0) and kernel half (TTBR1), as one x64 PML4 does: the model of the synthetic
-		// ARM64 machine (engine/ksynth). What Windows keeps there on ARM64 is not researched
-		// (FORMATS.md §9 item 10).
-		return vmem.NewARM64(k.phys, dtb, dtb), nil
 	}
 	if tr := kernelTranslator(k.phys, t.Arch, dtb, k.pae); tr != nil {
 		return tr, nil

@@ -16,7 +16,7 @@ import (
 // first field the writer placed after them begins: a bound, not the real size, which the
 // writer does not know. Fields a profile leaves 0 in the optional set below are absent.
 func (p *profile) kernelTypes() []pw.Struct {
-	t := typeSet{ptr: p.ptr}
+	var t typeSet
 	P := uint64(p.ptr)
 	ptr := pw.Pointer(p.ptr, nil)
 	word := pw.Unsigned(p.ptr) // ULONG_PTR-like fields (EX_FAST_REF, KAFFINITY, page counts)
@@ -175,7 +175,6 @@ func (p *profile) contextSize() uint64 {
 
 // typeSet collects structures, dropping absent members.
 type typeSet struct {
-	ptr     int
 	structs []pw.Struct
 }
 
