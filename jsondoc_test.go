@@ -78,9 +78,18 @@ func synthDumpLines(m *ksynth.Manifest) []jsonDocLine {
 		"!poolfind Leak", "!poolfind -tag \"Proc\" -nonpaged", "!poolused", "!poolused 4", "!poolused 1 Leak",
 		"!vm", "!pooltag Leak", "!pooltag 0x6b61654c", "ln @rip", "x nt!Ke*", "lm", "~", ".frame /r 1",
 		fmt.Sprintf(".trap %x", m.TrapFrame))
-	return append(lines, jsonDocLine{"!analyze -v", "kernel dump"}, jsonDocLine{"!analyze", "kernel dump"},
+	lines = append(lines, jsonDocLine{"!analyze -v", "kernel dump"}, jsonDocLine{"!analyze", "kernel dump"},
 		jsonDocLine{fmt.Sprintf(".thread %x", m.CrashThread), ""},
 		jsonDocLine{fmt.Sprintf(".process /r /p %x", m.Processes[3].Address), ""})
+	if m.PTE.L1TF != nil {
+		lines = append(lines, jsonDocLine{fmt.Sprintf("!pte %x", m.PTE.L1TF.VA), "L1TF-swizzled transition PTE"})
+	}
+	if s := m.Pool.Session; s != nil && len(s.Processes) > 0 {
+		// Session pool is read through the address space of a process of the session.
+		lines = append(lines, jsonDocLine{fmt.Sprintf(".process /r /p %x", s.Processes[0]), "session process"},
+			jsonDocLine{"!poolused 8", "session pool"})
+	}
+	return lines
 }
 
 func plainLines(lines ...string) []jsonDocLine {

@@ -21,8 +21,10 @@ var pteCommands = []*Command{
 			"(L large, G global, C copy-on-write, D dirty, A accessed, N no-cache, T write-through, " +
 			"K/U kernel/user, W/R writable/read-only, E executable, V valid). An entry that is not valid " +
 			"is decoded as Windows reads it: transition, page file, demand zero or prototype. A prototype " +
-			"PTE is followed to the prototype PTE it names (shown as the Proto column). User addresses " +
-			"translate through the implicit process (.process).",
+			"PTE is followed to the prototype PTE it names (shown as the Proto column). A transition entry " +
+			"whose page is missing from the dump is read, on kernels that swizzle non-present PTEs " +
+			"(KDBG L1tfHighPhysicalBitIndex, Windows 10 1809+), from the page with that bit flipped back, " +
+			"and a note says so. User addresses translate through the implicit process (.process).",
 		Run: runPte,
 	},
 	{
@@ -87,12 +89,13 @@ type pteResult struct {
 
 type pteLevel struct {
 	Name      string `json:"name"`
-	At        string `json:"at"`       // the entry's virtual address in the self-map
-	Physical  string `json:"physical"` // the entry's physical address
-	Contains  string `json:"contains"` // its value
-	PFN       string `json:"pfn"`      // the frame it names ("" when not valid)
-	Flags     string `json:"flags"`    // WinDbg's letters, "" when not valid
-	State     string `json:"state"`    // valid, transition, zero, ...
+	At        string `json:"at"`             // the entry's virtual address in the self-map
+	Physical  string `json:"physical"`       // the entry's physical address
+	Contains  string `json:"contains"`       // its value
+	PFN       string `json:"pfn"`            // the frame it names ("" when not valid)
+	Flags     string `json:"flags"`          // WinDbg's letters, "" when not valid
+	State     string `json:"state"`          // valid, transition, zero, ...
+	Note      string `json:"note,omitempty"` // how the walk read the entry beyond its value (L1TF)
 	at, entry uint64
 }
 
@@ -104,7 +107,7 @@ func pteLevels(s *Session, tr *vmem.Translator, va uint64, w vmem.Walk) []pteLev
 	wide := s.PointerSize() == 8 || tr.Mode() == "x86 PAE"
 	var out []pteLevel
 	for i, st := range steps {
-		l := pteLevel{Name: st.Level, Physical: hexString(st.EntryAddr), State: st.State.String(), entry: st.Entry}
+		l := pteLevel{Name: st.Level, Physical: hexString(st.EntryAddr), State: st.State.String(), Note: st.Note(), entry: st.Entry}
 		if at, ok := selfMap[st.Level]; ok {
 			l.at, l.At = at, hexString(at)
 		}
@@ -198,8 +201,19 @@ func (s *Session) selfMapAddresses(mode string, va uint64) map[string]uint64 {
 	return map[string]uint64{}
 }
 
-// pteDetail explains the entry that ended a walk short of a page, or a followed transition page.
+// pteDetail explains the entry that ended a walk short of a page, or a followed transition page,
+// then every entry the walk read other than as it is (an L1TF-swizzled transition entry).
 func pteDetail(w vmem.Walk, err error, mode string, build uint32) []string {
+	out := pteStateDetail(w, err, mode, build)
+	for _, st := range w.Steps {
+		if note := st.Note(); note != "" {
+			out = append(out, fmt.Sprintf(" %s: %s; the entry names pfn %x", st.Level, note, pfnOf(st.Entry, mode)))
+		}
+	}
+	return out
+}
+
+func pteStateDetail(w vmem.Walk, err error, mode string, build uint32) []string {
 	var te *vmem.TranslationError
 	if err != nil {
 		if e, ok := err.(*vmem.TranslationError); ok {
@@ -214,7 +228,11 @@ func pteDetail(w vmem.Walk, err error, mode string, build uint32) []string {
 	if te == nil {
 		if n := len(w.Steps); n > 0 && w.Steps[n-1].State == vmem.StateTransition {
 			e := w.Steps[n-1].Entry
-			return []string{"not valid", fmt.Sprintf(" Transition: %x", pfnOf(e, mode)),
+			pfn := pfnOf(e, mode)
+			if w.Steps[n-1].L1TFBit != 0 {
+				pfn = w.PA >> 12 // the restored frame (swizzled: the note below shows the stored one)
+			}
+			return []string{"not valid", fmt.Sprintf(" Transition: %x", pfn),
 				fmt.Sprintf(" Protect: %x - %s", pteProtection(e), protectionName(pteProtection(e)))}
 		}
 		return nil
@@ -380,6 +398,7 @@ type vtopStep struct {
 	At        string `json:"physical"`
 	Entry     string `json:"entry"`
 	State     string `json:"state"`
+	Note      string `json:"note,omitempty"` // see pteLevel.Note
 	at, entry uint64
 }
 
@@ -402,7 +421,7 @@ func vtopSteps(steps []vmem.Step) []vtopStep {
 	out := make([]vtopStep, len(steps))
 	for i, st := range steps {
 		out[i] = vtopStep{Level: st.Level, At: hexString(st.EntryAddr), Entry: hexString(st.Entry), State: st.State.String(),
-			at: st.EntryAddr, entry: st.Entry}
+			Note: st.Note(), at: st.EntryAddr, entry: st.Entry}
 	}
 	return out
 }
@@ -445,9 +464,12 @@ func (r *vtopResult) WriteText(w io.Writer) error {
 	for _, st := range r.Steps {
 		if st.Level == vmem.ProtoLevel {
 			fmt.Fprintf(&b, "%s: Proto at %s, physical %016x - %016x\n", prefix, strings.TrimPrefix(r.ProtoVA, "0x"), st.at, st.entry)
-			continue
+		} else {
+			fmt.Fprintf(&b, "%s: %s %016x - %016x\n", prefix, st.Level, st.at, st.entry)
 		}
-		fmt.Fprintf(&b, "%s: %s %016x - %016x\n", prefix, st.Level, st.at, st.entry)
+		if st.Note != "" {
+			fmt.Fprintf(&b, "%s: %s %s\n", prefix, st.Level, st.Note)
+		}
 	}
 	if r.Error != "" {
 		fmt.Fprintf(&b, "%s: %s\n", prefix, r.Error)

@@ -27,10 +27,11 @@ var poolCommands = []*Command{
 		Name: "!poolused", Group: "Kernel",
 		Usage:   "!poolused [-o] [Flags [TagString]]",
 		Summary: "show pool usage by tag",
-		Help: "Lists the kernel's pool tracker table: per tag, the outstanding allocations and bytes used in " +
+		Help: "Lists the kernel's pool tracker tables (the global one, plus on Windows 10 the per-processor " +
+			"ones when the kernel's symbols name them): per tag, the outstanding allocations and bytes used in " +
 			"nonpaged and paged pool, and the tag's description. Flags: 1 verbose (allocs, frees, diff and " +
 			"used per pool), 2 sort by nonpaged bytes, 4 sort by paged bytes (default: by tag), 8 session " +
-			"pool. TagString filters tags, case-sensitive, with * and ? wildcards. -o (wdbg's own) adds the " +
+			"pool of the current process's session (choose the session with .process). TagString filters tags, case-sensitive, with * and ? wildcards. -o (wdbg's own) adds the " +
 			"loaded modules whose images in the dump hold each tag, as !pooltag finds them.",
 		Run: runPoolUsed,
 	},

@@ -21,6 +21,11 @@ type poolUsedResult struct {
 	Notes   []string      `json:"notes,omitempty"`
 	// WithOwners is set by -o: each row lists the modules whose images hold its tag.
 	WithOwners bool `json:"with_owners,omitempty"`
+	// PerProcessorTables counts the per-processor tracker tables (nt!ExPoolTagTables) whose
+	// counters were added to the global table's.
+	PerProcessorTables int `json:"per_processor_tables,omitempty"`
+	// Session is set by flag 8: whose session pool the rows are.
+	Session *poolUsedSession `json:"session,omitempty"`
 }
 
 type poolUsedRow struct {
@@ -69,19 +74,23 @@ func runPoolUsed(ctx context.Context, s *Session, args string) (Result, error) {
 	if len(f) > 2 {
 		return nil, &ExtraCharsError{Input: "!poolused " + args, Col: 10 + strings.Index(args, f[2])}
 	}
+	k, err := s.poolUsedKernel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var tr *pool.Tracker
+	var session *poolUsedSession
 	if flags&8 != 0 {
-		// FORMATS.md §6.3: the per-session tracker table's path was not researched.
-		return nil, fmt.Errorf("not available in this dump: session pool usage (!poolused 8) needs the session tracker table, whose location is not known (FORMATS.md §6.3 gap)")
-	}
-	k, err := s.poolKernel(ctx)
-	if err != nil {
+		st, err := s.readSessionTracker(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		tr, session = &st.Tracker, newPoolUsedSession(st, s.PointerSize())
+	} else if tr, err = pool.ReadTracker(k); err != nil {
 		return nil, err
 	}
-	tr, err := pool.ReadTracker(k)
-	if err != nil {
-		return nil, err
-	}
-	res := &poolUsedResult{Sort: "tag", Verbose: flags&1 != 0, Filter: filter, Notes: tr.Notes}
+	res := &poolUsedResult{Sort: "tag", Verbose: flags&1 != 0, Filter: filter, Notes: tr.Notes,
+		PerProcessorTables: len(tr.PerProcessor), Session: session}
 	switch {
 	case flags&2 != 0:
 		res.Sort = "nonpaged"
@@ -136,6 +145,9 @@ func runPoolUsed(ctx context.Context, s *Session, args string) (Result, error) {
 // (Allocs, Frees, Diff, Used per pool) is not pinned down by a capture (§3.8: unverified).
 func (r *poolUsedResult) WriteText(w io.Writer) error {
 	var b strings.Builder
+	if r.Session != nil {
+		b.WriteString(r.Session.titleLine())
+	}
 	title := map[string]string{"tag": "Tag", "nonpaged": "NonPaged Pool Consumed", "paged": "Paged Pool Consumed"}[r.Sort]
 	fmt.Fprintf(&b, " Sorting by %s\n\n", title)
 	if r.Verbose {

@@ -334,10 +334,12 @@ func (r *stackResult) callSite(f stackFrame) string {
 	if r.opts.verbose && r.ptr == 4 && !f.Inline {
 		site += " " + fpoNote(f.frame.Frame)
 	}
-	if r.opts.verbose && r.arch == cpu.ArchAMD64 && f.frame.MachineFrame != 0 && !f.Inline {
-		// The machine frame a trap handler (KiPageFault, KiInterrupt...) pushed is the tail of
-		// its KTRAP_FRAME, whose Rip sits at +0x168 (public `dt nt!_KTRAP_FRAME`, 1809-26100).
-		site += fmt.Sprintf(" (TrapFrame @ %s)", FormatAddr(f.frame.MachineFrame-ktrapFrameRip, r.ptr))
+	if r.opts.verbose && r.ptr == 8 && !f.Inline {
+		// x64: the machine frame a trap handler (KiPageFault, KiInterrupt...) pushed is the tail
+		// of its KTRAP_FRAME; ARM64: the trap frame the handler's unwind code 0xE8 names.
+		if trap := trapFrameOf(f.frame.Frame); trap != 0 {
+			site += fmt.Sprintf(" (TrapFrame @ %s)", FormatAddr(trap, r.ptr))
+		}
 	}
 	return site
 }
@@ -346,11 +348,13 @@ func (r *stackResult) callSite(f stackFrame) string {
 const ktrapFrameRip = 0x168
 
 // trapFrameOf is the KTRAP_FRAME a frame's unwind went through, 0 if none: the x86 one the
-// walker decoded for a FRAME_TRAP function, or on x64 the trap frame ending in the machine frame
-// a trap handler's unwind data pushed.
+// walker decoded for a FRAME_TRAP function, on ARM64 the one a trap handler's unwind code 0xE8
+// restored the caller from, or on x64 the trap frame ending in the machine frame a trap
+// handler's unwind data pushed. Its Rip sits at +0x168 (public `dt nt!_KTRAP_FRAME`,
+// 1809-26100).
 func trapFrameOf(f unwind.Frame) uint64 {
 	switch {
-	case f.Regs.Arch == cpu.ArchX86:
+	case f.Regs.Arch == cpu.ArchX86, f.Regs.Arch == cpu.ArchARM64:
 		return f.TrapFrame
 	case f.Regs.Arch == cpu.ArchAMD64 && f.MachineFrame != 0:
 		return f.MachineFrame - ktrapFrameRip

@@ -46,13 +46,14 @@ func newKernelTarget(f *kdump.File) (*Target, error) {
 	default:
 		t.Kind = kernelKind(h.DumpType)
 		k.phys, k.pae = f, h.PaeEnabled
-		if tr := kernelTranslator(f, t.Arch, h.DirectoryTableBase, k.pae); tr != nil {
+		if tr := kernelTranslator(f, t.Arch, h.DirectoryTableBase, k.pae, 0); tr != nil {
 			k.paging = tr
 			t.Memory = tr
 		} else {
 			t.Memory = noMemory{}
 		}
 		t.readDebuggerData()
+		t.useL1TFBit()
 		t.chooseLayout()
 		ctx, err := f.Context()
 		t.readKernelLists(ctx, err)
@@ -113,16 +114,53 @@ func kernelSystemInfo(h *kdump.Header) SystemInfo {
 // without a known paging mode. On ARM64 dtb is taken to root the whole address space, user
 // half (TTBR0) and kernel half (TTBR1), as one x64 PML4 does: the model of the synthetic ARM64
 // machine (engine/ksynth); what Windows keeps there is not researched (FORMATS.md §9 item 10).
-func kernelTranslator(f vmem.Physical, arch cpu.Arch, dtb uint64, pae bool) *vmem.Translator {
+//
+// l1tfBit is KDBG's L1tfHighPhysicalBitIndex (0 when absent): the physical-address bit Windows
+// 10 1809+ inverts in non-present PTEs, which the translator un-flips in transition entries
+// whose page the dump lacks (FORMATS.md §3.2, engine/vmem/swizzle.go).
+func kernelTranslator(f vmem.Physical, arch cpu.Arch, dtb uint64, pae bool, l1tfBit uint) *vmem.Translator {
+	var tr *vmem.Translator
 	switch arch {
 	case cpu.ArchAMD64:
-		return vmem.NewX64(f, dtb, false)
+		tr = vmem.NewX64(f, dtb, false)
 	case cpu.ArchX86:
-		return vmem.NewX86(f, dtb, pae)
+		tr = vmem.NewX86(f, dtb, pae)
 	case cpu.ArchARM64:
-		return vmem.NewARM64(f, dtb, dtb)
+		tr = vmem.NewARM64(f, dtb, dtb)
+	default:
+		return nil
 	}
-	return nil
+	if l1tfBit != 0 {
+		tr = tr.WithL1TF(l1tfBit)
+	}
+	return tr
+}
+
+// l1tfBit is the KDBG's L1tfHighPhysicalBitIndex (FORMATS.md §2, 0x2C2), 0 without a KDBG or
+// on builds before the L1TF mitigation (the field is then zero or beyond the block's Size).
+func (k *KernelInfo) l1tfBit() uint {
+	if k.Debugger == nil {
+		return 0
+	}
+	return uint(k.Debugger.L1tfHighPhysicalBitIndex)
+}
+
+// useL1TFBit rebuilds the kernel address space with the KDBG's L1TF bit once the KDBG has been
+// read through the plain one (the block itself is in valid pages, which the rule never
+// touches), so that reads of swizzled transition pages succeed.
+func (t *Target) useL1TFBit() {
+	k := t.Kernel
+	bit := k.l1tfBit()
+	if bit == 0 || k.paging == nil {
+		return
+	}
+	tr := k.paging.WithL1TF(bit)
+	if tr.L1TFBit() == 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("debugger data block: L1tfHighPhysicalBitIndex %d is outside the %s transition PFN field; swizzled transition PTEs are read as they are", bit, tr.Mode()))
+		return
+	}
+	k.paging = tr
+	t.Memory = tr
 }
 
 type noMemory struct{}

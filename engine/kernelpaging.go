@@ -25,7 +25,7 @@ func (t *Target) AddressSpace(dtb uint64) (*vmem.Translator, error) {
 	if k == nil || k.phys == nil {
 		return nil, ErrNoPageTables
 	}
-	if tr := kernelTranslator(k.phys, t.Arch, dtb, k.pae); tr != nil {
+	if tr := kernelTranslator(k.phys, t.Arch, dtb, k.pae, k.l1tfBit()); tr != nil {
 		return tr, nil
 	}
 	return nil, ErrNoPageTables

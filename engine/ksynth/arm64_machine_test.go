@@ -204,9 +204,18 @@ func checkARM64UserHalf(t *testing.T, m *Manifest, f *kdump.File) {
 }
 
 // TestARM64Images parses every module as engine/pe does: an ARM64 PE32+ image whose .pdata
-// holds 8-byte entries of packed unwind data, one per function, covering it exactly.
+// holds 8-byte entries of packed unwind data, one per function, covering it exactly — except the
+// trap handler's, an .xdata record (flag 0) whose codes are set_fp, save_fplr_x, the trap frame
+// code 0xE8 and end ("ARM64 exception handling": .xdata header Function Length bits 0–17 in
+// words, Code Words bits 27–31).
 func TestARM64Images(t *testing.T) {
 	d, _, tr := openARM64(t, RunList)
+	traps := 0
+	defer func() {
+		if traps != 1 {
+			t.Errorf("%d trap handlers with .xdata, want nt!KiInterruptException", traps)
+		}
+	}()
 	for _, mod := range d.Manifest().Modules {
 		img, err := pe.NewMapped(tr, mod.Base)
 		if err != nil {
@@ -232,6 +241,20 @@ func TestARM64Images(t *testing.T) {
 				if mod.Exports[j].Address == mod.Base+uint64(begin) {
 					e = &mod.Exports[j]
 				}
+			}
+			if w&3 == 0 && e != nil && e.Name == "KiInterruptException" {
+				x, err := img.ReadRVA(w, 8)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := binary.LittleEndian.Uint32(x)
+				codes := x[4:8]
+				if (h&0x3FFFF)*4 != e.Size || h>>27 != 1 || h>>18&0x1FF != 0 || codes[0] != 0xE1 || codes[1]&0xC0 != 0x80 ||
+					codes[2] != 0xE8 || codes[3] != 0xE4 {
+					t.Errorf("%s .xdata at %#x: header %#x codes % x, want length %#x, one code word, E1 8x E8 E4", e.Name, w, h, codes, e.Size)
+				}
+				traps++
+				continue
 			}
 			if e == nil || p.Flag != 1 || p.CR != 3 || p.FuncLen != e.Size || p.FrameSize%16 != 0 || p.FrameSize == 0 {
 				t.Errorf("%s .pdata[%d]: begin %#x packed %+v, export %+v", mod.Name, i/8, begin, p, e)
@@ -289,6 +312,10 @@ func TestARM64StacksUnwind(t *testing.T) {
 		for i, fr := range th.Frames {
 			if frames[i].StackPointer != fr.SP {
 				t.Errorf("thread %#x frame %d (%s): sp %#x, manifest %#x", th.TID, i, fr.Symbol, frames[i].StackPointer, fr.SP)
+			}
+			// The trap handler's frame names the KTRAP_FRAME its unwind code 0xE8 read.
+			if frames[i].TrapFrame != fr.TrapFrame {
+				t.Errorf("thread %#x frame %d (%s): trap frame %#x, manifest %#x", th.TID, i, fr.Symbol, frames[i].TrapFrame, fr.TrapFrame)
 			}
 		}
 	}

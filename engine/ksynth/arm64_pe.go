@@ -74,13 +74,17 @@ func armEpilogBytes(f *function) []byte {
 	return armWords(armLDPFPLR, armAddSPImm|uint32(size)<<10, armRet)
 }
 
-// armBody fills a function's bytes: prolog, NOPs, epilogue at the end.
+// armBody fills a function's bytes: prolog, NOPs, epilogue at the end. A trap handler ends in
+// eret instead (arm64_trap.go).
 func armBody(f *function, body []byte) {
 	for i := 0; i+4 <= len(body); i += 4 {
 		binary.LittleEndian.PutUint32(body[i:], armNop)
 	}
 	copy(body, f.prolog)
 	ep := armEpilogBytes(f)
+	if f.kind == fnTrapARM64 {
+		ep = armWords(armEret)
+	}
 	copy(body[len(body)-len(ep):], ep)
 }
 
@@ -91,11 +95,16 @@ func armPacked(f *function) uint32 {
 }
 
 // armPdata is the .pdata of an ARM64 image: 8-byte entries {BeginAddress, packed unwind data},
-// sorted by BeginAddress (the functions are laid out in order).
-func armPdata(funcs []*function) le {
+// sorted by BeginAddress (the functions are laid out in order). A function with an .xdata
+// record (armXdata; its RVA in xdata) gets that RVA instead: flag 0, 4-byte aligned.
+func armPdata(funcs []*function, xdata map[*function]uint32) le {
 	out := make(le, 8*len(funcs))
 	for i, f := range funcs {
 		out.u32(uint32(8*i), f.rva)
+		if rva, ok := xdata[f]; ok {
+			out.u32(uint32(8*i+4), rva)
+			continue
+		}
 		out.u32(uint32(8*i+4), armPacked(f))
 	}
 	return out

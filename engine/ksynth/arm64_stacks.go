@@ -9,9 +9,10 @@ import "fmt"
 // caller's.
 //
 // The crash context is inside KeBugCheckEx, past its prolog (where it captures its context), not
-// at its first instruction: wdbg's walker requires every caller's sp to be above its callee's
-// (engine/unwind/walk.go implausible), which an ARM64 function stopped before its prolog — its
-// return address still in lr, sp not yet moved — does not satisfy.
+// at its first instruction. That placement once also kept clear of a walker bug (an interrupted
+// frame that has moved no stack was dropped, engine/unwind/walk.go leafReturn); the bug is
+// fixed, and the idle threads' interrupted hal!HalProcessorIdle now stops before its prolog on
+// purpose (arm64_trap.go).
 //
 // Threads that are not running get their frames laid out the same way, but no switch frame:
 // wdbg has no ARM64 KSWITCH_FRAME facts (FORMATS.md §9 items 8 and 10), so the writer invents
@@ -48,6 +49,7 @@ func armModuleDefs(defs []*moduleDef) {
 		if d.name == "synthdrv" {
 			d.funcs = append(d.funcs, fn("SynthCheckCookie", fnAlloc, 0x28, 0x3c))
 		}
+		armTrapModuleDefs(d) // the interrupt of the idle threads (arm64_trap.go)
 		for _, f := range d.funcs {
 			for i, s := range f.sites {
 				f.sites[i] = armSiteOffset(f, s)
@@ -65,11 +67,14 @@ func armSiteOffset(f *function, off uint32) uint32 {
 	return max(alignUp(off, 4), uint32(len(armPrologBytes(f)))+4)
 }
 
-// namesARM64 maps a chain to ARM64: the crash chain becomes chainCrashARM64, and every offset
-// becomes its ARM64 site.
+// namesARM64 maps a chain to ARM64: the crash chain becomes chainCrashARM64, a running idle
+// thread's becomes chainInterruptARM64, and every offset becomes its ARM64 site.
 func (b *builder) namesARM64(chain []site) []site {
 	if len(chain) > 0 && chain[0].fn == "nt!KeBugCheckEx" {
 		chain = chainCrashARM64
+	}
+	if len(chain) > 0 && chain[0].fn == "hal!HalProcessorIdle" {
+		chain = chainInterruptARM64
 	}
 	out := make([]site, len(chain))
 	for i, s := range chain {
@@ -81,18 +86,23 @@ func (b *builder) namesARM64(chain []site) []site {
 
 func (b *builder) composeARM64(t *thread, fns []*function, chain []site, ips []uint64, switched bool) error {
 	n := len(fns)
-	sizes := make([]uint64, n)
+	sizes := make([]uint64, n)   // bytes frame i's executed prolog allocated
+	advance := make([]uint64, n) // from frame i's sp to frame i+1's
 	var total uint64
 	for i, f := range fns {
 		if chain[i].off != 0 {
 			sizes[i] = armFrameSize(f)
 		}
-		total += sizes[i]
+		advance[i] = sizes[i]
+		if f.kind == fnTrapARM64 {
+			advance[i] += trapFrameSizeARM64 // the KTRAP_FRAME below the interrupted sp
+		}
+		total += advance[i]
 	}
 	sps := make([]uint64, n+1)
 	sps[0] = (t.initialStack - total - 0x100) &^ 0xF
 	for i := range n {
-		sps[i+1] = sps[i] + sizes[i]
+		sps[i+1] = sps[i] + advance[i]
 	}
 	if sps[n] > t.initialStack {
 		return fmt.Errorf("frames need %#x bytes, the stack has less", total)
@@ -112,7 +122,15 @@ func (b *builder) composeARM64(t *thread, fns []*function, chain []site, ips []u
 			b.u64(sps[i], fps[i+1])
 			b.u64(sps[i]+8, ips[i+1])
 		}
-		frames = append(frames, Frame{Symbol: symbolOf(f, ips[i]), IP: ips[i], SP: sps[i], FP: fps[i], RetAddr: ips[i+1]})
+		fr := Frame{Symbol: symbolOf(f, ips[i]), IP: ips[i], SP: sps[i], FP: fps[i], RetAddr: ips[i+1]}
+		if f.kind == fnTrapARM64 {
+			if i+1 >= n {
+				return fmt.Errorf("trap handler %s interrupts nothing", fr.Symbol)
+			}
+			fr.TrapFrame = sps[i] + sizes[i]
+			b.armTrapFrame(t, fr.TrapFrame, i, fns, ips, sps, fps)
+		}
+		frames = append(frames, fr)
 		if t.state == stateRunning && b.m.FaultingIP == 0 && t.chain[0].fn == "nt!KeBugCheckEx" {
 			if name := f.image.def.name; name != "nt" && name != "hal" {
 				b.m.FaultingIP = ips[i] // the first driver frame: where !analyze must point

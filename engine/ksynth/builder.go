@@ -63,6 +63,7 @@ func (b *builder) build() error {
 		b.buildPTEFacts,   // transition, pagefile, 1 GiB page, unmapped address
 		b.buildExtra,      // caller regions
 		b.buildUserSpaces, // per-process page tables (kernel half shared) and PEBs
+		b.buildSessions,   // Spec.Pool's session table, mapped in session 1's processes (pool_session.go)
 		b.recordMappings,  // every mapped page and the walks of a few, for the manifest
 	}
 	for _, step := range steps {

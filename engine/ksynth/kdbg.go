@@ -146,6 +146,9 @@ func (b *builder) buildKdbg() error {
 		b.u64(block+0x360, p.pteBase) // PteBase: the value of MmPteBase (§2)
 		facts["PteBase"] = p.pteBase
 	}
+	if err := b.buildL1TF(block, facts); err != nil { // L1tf* fields and the swizzled page (l1tf.go)
+		return err
+	}
 	// DBGKD_GET_VERSION64.PsLoadedModuleList and DebuggerDataList (§2.2).
 	v := b.m.KdVersionBlock
 	b.u64(v+0x18, p.canon(b.m.PsLoadedModuleList))

@@ -36,7 +36,7 @@ func (d *Dump) WriteSymbols(dir string) (string, error) {
 		return "", err
 	}
 	p := &pdbwrite.PDB{GUID: guid, Age: nt.Age, Signature: nt.TimeDateStamp, Machine: uint16(m.MachineImageType),
-		Sections: sections, Types: profileOf(d.spec.Machine).kernelTypes()}
+		Sections: sections, Types: d.sessionTypes(profileOf(d.spec.Machine).kernelTypes())}
 	decorate := func(s string) string { return s }
 	if m.PointerSize == 4 {
 		decorate = func(s string) string { return "_" + s }

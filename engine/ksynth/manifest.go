@@ -62,6 +62,8 @@ type Manifest struct {
 	FaultingIP     uint64            `json:"faulting_ip"`
 	FaultingSymbol string            `json:"faulting_symbol"` // module!function+0xoff
 	FaultingModule string            `json:"faulting_module"` // synthdrv
+	// ARM64Traps are the trap frames on the ARM64 idle threads' stacks (arm64_trap.go).
+	ARM64Traps []ARM64Trap `json:"arm64_traps,omitempty"`
 
 	SharedData SharedData `json:"shared_data"`
 	PTE        PTEFacts   `json:"pte"`
@@ -210,7 +212,8 @@ type Frame struct {
 	FP uint64 `json:"fp"`
 	// RetAddr is the next frame's IP (0 for the last frame).
 	RetAddr uint64 `json:"ret_addr"`
-	// TrapFrame is set on the frame that owns a trap frame (KiPageFault / KiTrap0E).
+	// TrapFrame is set on the frame that owns a trap frame (KiPageFault / KiTrap0E /
+	// KiInterruptException on ARM64).
 	TrapFrame uint64 `json:"trap_frame,omitempty"`
 }
 
@@ -263,6 +266,8 @@ type PTEFacts struct {
 	GigPage   *Walk `json:"gig_page,omitempty"`
 	// Prototype is a user page of the first user process mapped through a prototype PTE.
 	Prototype *PrototypePage `json:"prototype,omitempty"`
+	// L1TF is a kernel page whose transition PTE has the L1TF bit inverted (l1tf.go; x64-19041).
+	L1TF *L1TFPage `json:"l1tf,omitempty"`
 }
 
 // PrototypePage is a user page whose PTE is a prototype-format PTE (valid 0, prototype 1;

@@ -26,6 +26,9 @@ const (
 	// fnTrap86: x86 trap handler (KiTrap0E): ebp is the KTRAP_FRAME, whose DbgEbp/DbgEip
 	// continue the EBP chain into the interrupted function.
 	fnTrap86
+	// fnTrapARM64: ARM64 trap handler (KiInterruptException): a KTRAP_FRAME below the
+	// interrupted sp, then a frame record; .xdata with unwind code 0xE8 (arm64_trap.go).
+	fnTrapARM64
 )
 
 // x64 KTRAP_FRAME facts (public ntddk.h/wdm.h amd64 layout, not in FORMATS.md): the machine
@@ -213,6 +216,15 @@ func layoutImage(p *profile, def *moduleDef, base uint64) *image {
 			unwind[f] = rdataRVA + at
 		}
 	}
+	if p.arm64 { // except trap handlers, whose unwind codes packed data cannot express
+		for _, f := range def.funcs {
+			if x := armXdata(f); x != nil {
+				at := put(uint32(len(x)), 4)
+				copy(rdata[at:], x)
+				unwind[f] = rdataRVA + at
+			}
+		}
+	}
 	rdataSize := off
 	next := alignUp(rdataRVA+rdataSize, pageSize)
 
@@ -220,7 +232,7 @@ func layoutImage(p *profile, def *moduleDef, base uint64) *image {
 	var pdata le
 	if p.arm64 {
 		im.pdataRVA = next
-		pdata = armPdata(def.funcs)
+		pdata = armPdata(def.funcs, unwind)
 		im.pdataLen = uint32(len(pdata))
 		next = alignUp(next+im.pdataLen, pageSize)
 	} else if p.is64 {

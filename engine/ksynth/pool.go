@@ -31,6 +31,12 @@ type PoolSpec struct {
 	FillerTag string
 	// Owners put tags into driver images, as the drivers that allocate with them hold them.
 	Owners []PoolOwner
+	// SessionTrackers are the rows of session 1's tracker table (nt!ExpSessionPoolTrackTable),
+	// or of its _MM_SESSION_SPACE.PoolTrackTableExpansion when Expansion is set; written on
+	// x64 19041 only (pool_session.go).
+	SessionTrackers []PoolTracker
+	// SessionTrackTableSize is nt!ExpSessionPoolTrackTableSize; 0 chooses one with room.
+	SessionTrackTableSize int
 }
 
 // PoolOwner puts Tag's four bytes into the .data of the loaded module Module ("synthdrv"),

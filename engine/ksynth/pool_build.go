@@ -14,6 +14,9 @@ type poolWriter struct {
 	next map[bool]uint64 // next free pool VA, by paged
 	// start records where each pool's pages begin (the pool ranges).
 	start map[bool]uint64
+	// perCPU are the rows of each processor's tracker table (pool_pertable.go), nil on
+	// builds without them.
+	perCPU [][]PoolTracker
 }
 
 // buildPool writes Spec.Pool (nothing when it is nil). It runs after the KDBG step: it fills
@@ -34,7 +37,8 @@ func (b *builder) buildPool() error {
 	w := &poolWriter{b: b, l: l, spec: ps, f: f,
 		next:  map[bool]uint64{false: l.nonPagedStart, true: l.pagedStart},
 		start: map[bool]uint64{false: l.nonPagedStart, true: l.pagedStart}}
-	for _, step := range []func() error{w.quota, w.blocks, w.missing, w.bigPages, w.fill, w.trackers, w.ranges, w.vm, w.owners} {
+	for _, step := range []func() error{w.quota, w.blocks, w.missing, w.bigPages, w.fill, w.trackers, w.ranges, w.vm, w.owners,
+		w.perProcessor, w.checkSessionSpec} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -350,7 +354,9 @@ func (w *poolWriter) bigPages() error {
 
 // trackers writes the tag tracker table (§6.3): nt!PoolTrackTable points at an array of
 // nt!PoolTrackTableSize entries, each row at its hash bucket with linear probing; the rows
-// marked Expansion go, in order, into nt!PoolTrackTableExpansion.
+// marked Expansion go, in order, into nt!PoolTrackTableExpansion. On builds with per-processor
+// tables (pool_pertable.go) the main rows' counts are split between the global table and
+// those, which the perProcessor step writes last.
 func (w *poolWriter) trackers() error {
 	l, b := &w.l, w.b
 	var main, exp []PoolTracker
@@ -361,32 +367,7 @@ func (w *poolWriter) trackers() error {
 			main = append(main, t)
 		}
 	}
-	size := w.spec.TrackTableSize
-	if size == 0 {
-		size = powerOfTwo(2*len(main), 64)
-	}
-	if size&(size-1) != 0 || size <= len(main) {
-		return fmt.Errorf("ksynth: PoolTrackTableSize %d is not a power of two above %d rows", size, len(main))
-	}
-	table, err := b.alloc(uint64(size)*l.trackSize, 16)
-	if err != nil {
-		return err
-	}
-	used := make([]bool, size)
 	seen := map[uint32]bool{}
-	put := func(entry uint64, t PoolTracker, tag uint32) (TrackerFact, error) {
-		b.u32(entry, tag)
-		vals := [6]uint64{t.NonPagedAllocs, t.NonPagedFrees, t.NonPagedBytes, t.PagedAllocs, t.PagedFrees, t.PagedBytes}
-		for k, f := range l.track {
-			if f.size == 4 && vals[k] > 0xFFFFFFFF {
-				return TrackerFact{}, fmt.Errorf("ksynth: tracker %s: %d does not fit this build's 32-bit counter", t.Tag, vals[k])
-			}
-			b.putField(entry, f, vals[k])
-		}
-		return TrackerFact{Tag: t.Tag, TagValue: tag, Entry: entry, NonPagedAllocs: t.NonPagedAllocs,
-			NonPagedFrees: t.NonPagedFrees, NonPagedBytes: t.NonPagedBytes, PagedAllocs: t.PagedAllocs,
-			PagedFrees: t.PagedFrees, PagedBytes: t.PagedBytes}, nil
-	}
 	for _, t := range main {
 		tag, err := tagValue(t.Tag)
 		if err != nil {
@@ -396,37 +377,28 @@ func (w *poolWriter) trackers() error {
 			return fmt.Errorf("ksynth: tracker tag %q twice", t.Tag)
 		}
 		seen[tag] = true
-		bucket := trackerBucket(tag, uint64(size-1))
-		idx := bucket
-		for used[idx] {
-			idx = (idx + 1) % uint64(size)
-		}
-		used[idx] = true
-		fact, err := put(table+idx*l.trackSize, t, tag)
-		if err != nil {
-			return err
-		}
-		fact.Index, fact.Bucket = idx, bucket
-		w.f.Trackers = append(w.f.Trackers, fact)
 	}
-	var expTable uint64
-	if len(exp) > 0 {
-		if expTable, err = b.alloc(uint64(len(exp))*l.trackSize, 16); err != nil {
-			return err
-		}
+	size := w.spec.TrackTableSize
+	if size == 0 {
+		size = powerOfTwo(2*len(main), 64)
 	}
-	for i, t := range exp {
-		tag, err := tagValue(t.Tag)
-		if err != nil {
-			return err
-		}
-		fact, err := put(expTable+uint64(i)*l.trackSize, t, tag)
-		if err != nil {
-			return err
-		}
-		fact.Index, fact.Expansion = uint64(i), true
-		w.f.Trackers = append(w.f.Trackers, fact)
+	if size&(size-1) != 0 || size <= len(main) {
+		return fmt.Errorf("ksynth: PoolTrackTableSize %d is not a power of two above %d rows", size, len(main))
 	}
+	main = w.splitPerProcessor(main)
+	table, facts, err := w.hashedTable(main, uint64(size))
+	if err != nil {
+		return err
+	}
+	w.f.Trackers = append(w.f.Trackers, facts...)
+	expTable, facts, err := w.listTable(exp)
+	if err != nil {
+		return err
+	}
+	for i := range facts {
+		facts[i].Expansion = true
+	}
+	w.f.Trackers = append(w.f.Trackers, facts...)
 	trackVar := b.globals["PoolTrackTable"] // created with the KDBG block (§2: KDBG.PoolTrackTable)
 	w.f.Symbols["PoolTrackTable"] = trackVar
 	b.ptr(trackVar, table)
@@ -436,6 +408,95 @@ func (w *poolWriter) trackers() error {
 	w.f.TrackTable, w.f.TrackTableSize = table, uint64(size)
 	w.f.TrackExpansion, w.f.TrackExpansionSize = expTable, uint64(len(exp))
 	return nil
+}
+
+// hashedTable allocates a table of size entries in the arena and puts each row at its §6.3
+// hash bucket, linear probing.
+func (w *poolWriter) hashedTable(rows []PoolTracker, size uint64) (uint64, []TrackerFact, error) {
+	l, b := &w.l, w.b
+	table, err := b.alloc(size*l.trackSize, 16)
+	if err != nil {
+		return 0, nil, err
+	}
+	facts, err := placeTrackers(l, rows, size, func(off uint64, v []byte) { b.write(table+off, v) })
+	for i := range facts {
+		facts[i].Entry = table + facts[i].Index*l.trackSize
+	}
+	return table, facts, err
+}
+
+// placeTrackers encodes rows into a hashed table of size entries through put (offset in the
+// table, bytes); the facts have Index and Bucket set, not Entry.
+func placeTrackers(l *poolLayout, rows []PoolTracker, size uint64, put func(off uint64, v []byte)) ([]TrackerFact, error) {
+	if uint64(len(rows)) >= size {
+		return nil, fmt.Errorf("ksynth: %d tracker rows do not fit a table of %d", len(rows), size)
+	}
+	used := make([]bool, size)
+	var facts []TrackerFact
+	for _, t := range rows {
+		e, fact, err := l.trackerEntry(t)
+		if err != nil {
+			return nil, err
+		}
+		bucket := trackerBucket(fact.TagValue, size-1)
+		idx := bucket
+		for used[idx] {
+			idx = (idx + 1) % size
+		}
+		used[idx] = true
+		put(idx*l.trackSize, e)
+		fact.Index, fact.Bucket = idx, bucket
+		facts = append(facts, fact)
+	}
+	return facts, nil
+}
+
+// listTable writes rows in order into a fresh arena table (0 when there are none).
+func (w *poolWriter) listTable(rows []PoolTracker) (uint64, []TrackerFact, error) {
+	l, b := &w.l, w.b
+	if len(rows) == 0 {
+		return 0, nil, nil
+	}
+	table, err := b.alloc(uint64(len(rows))*l.trackSize, 16)
+	if err != nil {
+		return 0, nil, err
+	}
+	var facts []TrackerFact
+	for i, t := range rows {
+		e, fact, err := l.trackerEntry(t)
+		if err != nil {
+			return 0, nil, err
+		}
+		b.write(table+uint64(i)*l.trackSize, e)
+		fact.Index, fact.Entry = uint64(i), table+uint64(i)*l.trackSize
+		facts = append(facts, fact)
+	}
+	return table, facts, nil
+}
+
+// trackerEntry encodes one POOL_TRACKER_TABLE entry (§6.3 layouts).
+func (l *poolLayout) trackerEntry(t PoolTracker) ([]byte, TrackerFact, error) {
+	tag, err := tagValue(t.Tag)
+	if err != nil {
+		return nil, TrackerFact{}, err
+	}
+	e := make([]byte, l.trackSize)
+	binary.LittleEndian.PutUint32(e, tag)
+	vals := [6]uint64{t.NonPagedAllocs, t.NonPagedFrees, t.NonPagedBytes, t.PagedAllocs, t.PagedFrees, t.PagedBytes}
+	for k, f := range l.track {
+		switch f.size {
+		case 4:
+			if vals[k] > 0xFFFFFFFF {
+				return nil, TrackerFact{}, fmt.Errorf("ksynth: tracker %s: %d does not fit this build's 32-bit counter", t.Tag, vals[k])
+			}
+			binary.LittleEndian.PutUint32(e[f.off:], uint32(vals[k]))
+		case 8:
+			binary.LittleEndian.PutUint64(e[f.off:], vals[k])
+		}
+	}
+	return e, TrackerFact{Tag: t.Tag, TagValue: tag, NonPagedAllocs: t.NonPagedAllocs,
+		NonPagedFrees: t.NonPagedFrees, NonPagedBytes: t.NonPagedBytes, PagedAllocs: t.PagedAllocs,
+		PagedFrees: t.PagedFrees, PagedBytes: t.PagedBytes}, nil
 }
 
 // ranges records the pool VA ranges and, on builds with fixed ranges, writes them to the

@@ -6,7 +6,8 @@ type PoolFacts struct {
 	Layout PoolLayoutFacts `json:"layout"`
 	// Symbols are the nt variables the pool readers look up (PoolTrackTable, PoolTrackTableSize,
 	// PoolTrackTableExpansion, PoolTrackTableExpansionSize, PoolBigPageTable,
-	// PoolBigPageTableSize, MiSystemPartition, ExpPoolQuotaCookie, Mm* counters), by name:
+	// PoolBigPageTableSize, MiSystemPartition, ExpPoolQuotaCookie, Mm* counters; on x64 19041
+	// also ExPoolTagTables, ExpSessionPoolTrackTable, ExpSessionPoolTrackTableSize), by name:
 	// the address of the variable. They are in Manifest.Globals too and in the kernel PDB.
 	Symbols map[string]uint64 `json:"symbols"`
 
@@ -15,6 +16,13 @@ type PoolFacts struct {
 	TrackExpansion     uint64        `json:"track_expansion,omitempty"`
 	TrackExpansionSize uint64        `json:"track_expansion_size"`
 	Trackers           []TrackerFact `json:"trackers"`
+	// TagTables is nt!ExPoolTagTables (the array of per-processor table pointers) and
+	// ProcessorTables the tables, by processor; both empty on machines without them
+	// (pool_pertable.go). A tag's totals are the sum of its Trackers rows over all tables.
+	TagTables       uint64   `json:"tag_tables,omitempty"`
+	ProcessorTables []uint64 `json:"processor_tables,omitempty"`
+	// Session is the session tracker table (pool_session.go), on machines that have one.
+	Session *SessionPoolFacts `json:"session,omitempty"`
 
 	BigPageTable     uint64        `json:"big_page_table"`
 	BigPageTableSize uint64        `json:"big_page_table_size"`
@@ -63,12 +71,15 @@ type PoolLayoutFacts struct {
 
 // TrackerFact is one tracker row and where it is.
 type TrackerFact struct {
-	Tag            string `json:"tag"`
-	TagValue       uint32 `json:"tag_value"`
-	Entry          uint64 `json:"entry"` // VA of the entry
-	Index          uint64 `json:"index"`
-	Bucket         uint64 `json:"bucket"` // the §6.3 hash bucket (main table)
-	Expansion      bool   `json:"expansion,omitempty"`
+	Tag       string `json:"tag"`
+	TagValue  uint32 `json:"tag_value"`
+	Entry     uint64 `json:"entry"` // VA of the entry
+	Index     uint64 `json:"index"`
+	Bucket    uint64 `json:"bucket"` // the §6.3 hash bucket (main table)
+	Expansion bool   `json:"expansion,omitempty"`
+	// PerProcessor marks a row of Processor's table (nt!ExPoolTagTables[Processor]).
+	PerProcessor   bool   `json:"per_processor,omitempty"`
+	Processor      int    `json:"processor,omitempty"`
 	NonPagedAllocs uint64 `json:"nonpaged_allocs"`
 	NonPagedFrees  uint64 `json:"nonpaged_frees"`
 	NonPagedBytes  uint64 `json:"nonpaged_bytes"`

@@ -98,6 +98,25 @@ func LeakScenario(m Machine) *PoolSpec {
 		ZeroedPages: 903, FreePages: 301, StandbyPages: 1901, ModifiedPages: 1207, ModifiedNoWritePages: 11, BadPages: 0,
 		NumberOfPagingFiles: 1, TotalPagesForPagingFile: 0x40000,
 	}
+	if m == X64Win10_19041 {
+		// Session 1's pool (pool_session.go): win32k's tags, one of them in the session's
+		// expansion table. Paged session pool only, as on Windows 10.
+		for _, r := range []struct {
+			tag      string
+			pA, pF   uint64
+			pB       uint64
+			overflow bool
+		}{
+			{"Gh05", 12040, 9020, 3092480, false},
+			{"Gla5", 3310, 2904, 51968, false},
+			{"Usqm", 801, 777, 4608, false},
+			{"Ustx", 64, 12, 26624, false},
+			{"Uscu", 2211, 2190, 3360, true},
+		} {
+			ps.SessionTrackers = append(ps.SessionTrackers, PoolTracker{Tag: r.tag, PagedAllocs: r.pA,
+				PagedFrees: r.pF, PagedBytes: r.pB, Expansion: r.overflow})
+		}
+	}
 	// The leaking tag lives in synthdrv, the driver the scenario blames; printflt owns one of
 	// the quieter tags.
 	ps.Owners = []PoolOwner{{Module: "synthdrv", Tag: "Leak", Count: 2}, {Module: "printflt", Tag: "Prnt", Count: 1}}

@@ -97,6 +97,9 @@ func (b *builder) composeStack(t *thread) error {
 func (b *builder) patchCode(fns []*function, ips []uint64) {
 	for i := 1; i < len(fns); i++ {
 		callee := fns[i-1]
+		if callee.kind == fnTrapARM64 {
+			continue // the interrupted instruction is the function's own code (arm64_trap.go)
+		}
 		if callee.kind == fnMachineFrame || callee.kind == fnTrap86 {
 			if b.p.is64 {
 				b.write(ips[i], []byte{0x48, 0x8B, 0x01}) // mov rax, [rcx]

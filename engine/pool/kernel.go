@@ -34,6 +34,13 @@ type Kernel struct {
 	Symbol func(name string) (uint64, bool)
 	// Images are the loaded images (kernel and drivers): the segment-heap scan skips them.
 	Images []Range
+	// Processors is the processor count (the dump header's, or the processor blocks found):
+	// how many nt!ExPoolTagTables slots the per-processor reader reads. 0 = not known.
+	Processors int
+	// Field gives a structure field's offset from the kernel PDB's types (for example
+	// "_MM_SESSION_SPACE", "PoolTrackTableExpansion"); nil or false when the PDB has no types
+	// or not that field. Offsets asked this way have no built-in fallback.
+	Field func(structName, field string) (uint64, bool)
 }
 
 // SegmentHeap says the kernel pool of this build is built on the segment heap (Win10 19H1,
@@ -53,6 +60,24 @@ func (k *Kernel) symbol(name string) (uint64, bool) {
 		return 0, false
 	}
 	return k.Symbol(name)
+}
+
+// field resolves a structure field through the PDB types.
+func (k *Kernel) field(structName, name string) (uint64, bool) {
+	if k.Field == nil {
+		return 0, false
+	}
+	return k.Field(structName, name)
+}
+
+// kernelAddress says whether a pointer read from the dump can be a kernel-space address: the
+// upper half of the canonical x64 space (bits 63..47 set), or on x86 MmSystemRangeStart's
+// usual 0x80000000 and above (FORMATS.md §3.3).
+func (k *Kernel) kernelAddress(addr uint64) bool {
+	if k.ptrSize() == 4 {
+		return addr >= 0x80000000 && addr <= 0xFFFFFFFF
+	}
+	return addr >= 0xFFFF800000000000
 }
 
 // readPtr reads a pointer-sized value (zero-extended on x86).

@@ -127,6 +127,9 @@ type Tracker struct {
 	Size    uint64 // its entry count as the kernel gives it
 	Entries []TrackerEntry
 	Notes   []string // what was assumed, capped or unreadable
+	// PerProcessor are the per-processor tables (nt!ExPoolTagTables) whose counters were added
+	// (pertable.go); empty when the symbol is not at hand or the build has none.
+	PerProcessor []ProcessorTable
 }
 
 // ReadTracker reads nt!PoolTrackTable (located through the symbols or KDBG.PoolTrackTable)
@@ -161,7 +164,7 @@ func ReadTracker(k *Kernel) (*Tracker, error) {
 	}
 	t.Table, t.Size = table, size
 	merged := map[Tag]*TrackerEntry{}
-	t.readTable(k, "PoolTrackTable", table, size, merged)
+	t.readTableNoted(k.Mem, "PoolTrackTable", table, size, merged)
 
 	if expVar, ok := k.symbol("PoolTrackTableExpansion"); ok {
 		if expSizeVar, ok := k.symbol("PoolTrackTableExpansionSize"); ok {
@@ -171,25 +174,47 @@ func ReadTracker(k *Kernel) (*Tracker, error) {
 			case err1 != nil || err2 != nil:
 				t.Notes = append(t.Notes, "the expansion table (nt!PoolTrackTableExpansion) cannot be read")
 			case exp != 0 && expSize != 0:
-				t.readTable(k, "PoolTrackTableExpansion", exp, expSize, merged)
+				t.readTableNoted(k.Mem, "PoolTrackTableExpansion", exp, expSize, merged)
 			}
 		}
 	}
-	if k.SegmentHeap() {
-		t.Notes = append(t.Notes, "per-processor and per-node tracker tables of this build are not read (FORMATS.md §6.3 gap): counts are the global table's")
-	}
-	for _, e := range merged {
-		t.Entries = append(t.Entries, *e)
-	}
-	sort.Slice(t.Entries, func(i, j int) bool { return t.Entries[i].Tag.String() < t.Entries[j].Tag.String() })
+	t.readPerProcessor(k, table, size, merged)
+	t.setEntries(merged)
 	if len(t.Entries) == 0 && len(t.Notes) > 0 && size != 0 {
 		return t, fmt.Errorf("not available in this dump: no pool tracker entry could be read (%s)", t.Notes[len(t.Notes)-1])
 	}
 	return t, nil
 }
 
-// readTable reads count entries at addr in chunks, skipping pages the dump lacks.
-func (t *Tracker) readTable(k *Kernel, name string, addr, count uint64, merged map[Tag]*TrackerEntry) {
+// setEntries turns the merged counters into Entries, sorted by tag.
+func (t *Tracker) setEntries(merged map[Tag]*TrackerEntry) {
+	t.Entries = t.Entries[:0]
+	for _, e := range merged {
+		t.Entries = append(t.Entries, *e)
+	}
+	sort.Slice(t.Entries, func(i, j int) bool { return t.Entries[i].Tag.String() < t.Entries[j].Tag.String() })
+}
+
+// tableRead is what readTable could read of one table.
+type tableRead struct {
+	count    uint64 // entries asked for, after the cap
+	read     uint64 // whole entries read (used or not)
+	unread   uint64 // entries on pages the dump lacks
+	firstBad uint64 // address of the first unreadable entry
+}
+
+// readTableNoted is readTable with its notes: the cap, and the entries the dump lacks.
+func (t *Tracker) readTableNoted(mem Memory, name string, addr, count uint64, merged map[Tag]*TrackerEntry) tableRead {
+	r := t.readTable(mem, name, addr, count, merged)
+	if r.unread > 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("%d of %d entries of %s are not in the dump (first at %#x)", r.unread, r.count, name, r.firstBad))
+	}
+	return r
+}
+
+// readTable reads count entries at addr from mem in chunks, skipping pages the dump lacks, and
+// adds their counters to merged. A count above MaxTrackerEntries is capped, with a note.
+func (t *Tracker) readTable(mem Memory, name string, addr, count uint64, merged map[Tag]*TrackerEntry) tableRead {
 	l := t.Layout
 	if count > MaxTrackerEntries {
 		t.Notes = append(t.Notes, fmt.Sprintf("%s size %d is absurd: only the first %d entries were read", name, count, MaxTrackerEntries))
@@ -198,15 +223,19 @@ func (t *Tracker) readTable(k *Kernel, name string, addr, count uint64, merged m
 	if count&(count-1) != 0 && name == "PoolTrackTable" {
 		t.Notes = append(t.Notes, fmt.Sprintf("%s size %d is not a power of two (FORMATS.md §6.3): the table may be damaged", name, count))
 	}
+	res := tableRead{count: count}
+	if mem == nil || l.Size <= 0 {
+		res.unread, res.firstBad = count, addr
+		return res
+	}
 	const chunkEntries = 1024
-	buf := make([]byte, chunkEntries*l.Size)
-	unread := uint64(0)
-	firstBad := uint64(0)
+	buf := make([]byte, min(count, chunkEntries)*uint64(l.Size))
 	for i := uint64(0); i < count; {
 		n := min(count-i, chunkEntries)
 		p := buf[:n*uint64(l.Size)]
 		at := addr + i*uint64(l.Size)
-		got, _ := k.Mem.ReadAt(p, at)
+		got, _ := mem.ReadAt(p, at)
+		got = max(0, min(got, len(p)))
 		for _, e := range ParseTracker(p[:got], l) {
 			m := merged[e.Tag]
 			if m == nil {
@@ -217,23 +246,22 @@ func (t *Tracker) readTable(k *Kernel, name string, addr, count uint64, merged m
 			m.Paged.add(e.Paged)
 		}
 		whole := uint64(got / l.Size)
+		res.read += whole
 		if whole == n {
 			i += n
 			continue
 		}
 		// Skip the unreadable entry and go on with the next one that starts on a later page.
 		bad := at + whole*uint64(l.Size)
-		if unread == 0 {
-			firstBad = bad
+		if res.unread == 0 {
+			res.firstBad = bad
 		}
 		next := (bad&^0xFFF + 0x1000 - addr + uint64(l.Size) - 1) / uint64(l.Size)
 		if next <= i+whole {
 			next = i + whole + 1
 		}
-		unread += min(next, count) - (i + whole)
+		res.unread += min(next, count) - (i + whole)
 		i = next
 	}
-	if unread > 0 {
-		t.Notes = append(t.Notes, fmt.Sprintf("%d of %d entries of %s are not in the dump (first at %#x)", unread, count, name, firstBad))
-	}
+	return res
 }

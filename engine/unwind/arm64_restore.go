@@ -149,7 +149,7 @@ func customFrameARM64(mem Memory, r *Registers, c byte, st *unwindStep) error {
 				return err
 			}
 		}
-		st.machineFrame, st.interrupted = sp, true
+		st.machineFrame, st.trapFrame, st.interrupted = sp, sp, true
 	case 0xE9: // machine frame: SP then PC
 		if err := load(sp+8, arm64PC); err != nil {
 			return err

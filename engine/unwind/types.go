@@ -172,9 +172,10 @@ type Frame struct {
 	// trap/machine/context frame) this frame's unwind went through, 0 if none. The caller
 	// frame's InstructionPointer is then an interrupted instruction, not a return address.
 	MachineFrame uint64
-	// TrapFrame is the address of the x86 KTRAP_FRAME this frame's unwind went through (its
-	// FPO record says FRAME_TRAP, x86_trapframe.go), 0 if none. As with MachineFrame, the
-	// caller frame's InstructionPointer is then the interrupted instruction.
+	// TrapFrame is the address of the KTRAP_FRAME this frame's unwind went through, 0 if none:
+	// on x86 the one its FPO record's FRAME_TRAP names (x86_trapframe.go), on ARM64 the one
+	// unwind code 0xE8 restored the caller from (MachineFrame holds the same address). As with
+	// MachineFrame, the caller frame's InstructionPointer is then the interrupted instruction.
 	TrapFrame uint64
 	// Interrupted is true when InstructionPointer is the instruction that was executing (frame 0
 	// or a frame restored from a machine frame) rather than a return address.

@@ -95,7 +95,7 @@ func (w *walker) link(callee *Frame, c *candidate, caller *Frame) {
 	if w.arch == cpu.ArchX86 && c.raSlot != 0 {
 		callee.FramePointer = c.raSlot - 4 // ChildEBP: the EBP a standard frame would have
 	}
-	if c.trapFrame != 0 {
+	if c.trapFrame != 0 && w.arch == cpu.ArchX86 {
 		// The caller's stack pointer is the interrupted one, past the KTRAP_FRAME: the words
 		// kb shows for a trap handler are the ones above its ChildEBP, as for an EBP frame.
 		w.readArgs(callee, callee.FramePointer+8)
@@ -158,7 +158,7 @@ type candidate struct {
 	x86           *X86Frame
 	functionBegin uint32
 	machineFrame  uint64
-	trapFrame     uint64 // x86: the KTRAP_FRAME the caller's registers came from
+	trapFrame     uint64 // the KTRAP_FRAME the caller's registers came from (x86 FRAME_TRAP, ARM64 code 0xE8)
 	interrupted   bool
 	final         string // set when the caller is the last frame (e.g. its own caller is 0)
 }
@@ -225,13 +225,24 @@ func (w *walker) implausible(callee *Frame, c *candidate) string {
 	if !w.canonical(ip) {
 		return fmt.Sprintf("return address %#x is not a valid address", ip)
 	}
-	if c.machineFrame == 0 && c.trapFrame == 0 && sp <= callee.StackPointer {
+	if c.machineFrame == 0 && c.trapFrame == 0 && sp <= callee.StackPointer && !w.leafReturn(callee, c) {
 		return fmt.Sprintf("stack pointer %#x does not grow past %#x", sp, callee.StackPointer)
 	}
 	if len(w.mods) > 0 && w.moduleIndex(ip) < 0 && c.trust != TrustUnwindInfo && c.trust != TrustCFI && c.trust != TrustFPO {
 		return fmt.Sprintf("return address %#x is in no module", ip)
 	}
 	return ""
+}
+
+// leafReturn reports whether a caller at the callee's own stack pointer is an ARM64 return from
+// a function that has moved no stack: a leaf (or a function stopped before its prolog) returns
+// through lr, so its caller's sp is its own. Only an interrupted frame — frame 0, or one restored
+// from a trap, machine or context frame — can be stopped there with its return address still in
+// lr; every other frame is at a return address, past a call that its prolog preceded. The pc must
+// change, so that an unwind that makes no progress still stops the walk.
+func (w *walker) leafReturn(callee *Frame, c *candidate) bool {
+	return w.arch == cpu.ArchARM64 && callee.Interrupted && c.regs.SP() == callee.StackPointer &&
+		c.regs.PC() != callee.InstructionPointer
 }
 
 // canonical reports whether addr can be an instruction address of the architecture.

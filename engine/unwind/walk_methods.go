@@ -41,6 +41,7 @@ func (w *walker) unwindInfo(callee, _ *Frame) (*candidate, error) {
 		calleeNote:    st.note,
 		functionBegin: st.functionBegin,
 		machineFrame:  st.machineFrame,
+		trapFrame:     st.trapFrame,
 		interrupted:   st.interrupted,
 	}, nil
 }

@@ -15,6 +15,7 @@ type unwindStep struct {
 	caller        Registers
 	functionBegin uint32 // RVA of the primary function entry
 	machineFrame  uint64 // stack address of the machine frame that gave the caller's IP, 0 if none
+	trapFrame     uint64 // ARM64: address of the KTRAP_FRAME (code 0xE8) that gave it, 0 if none
 	interrupted   bool   // the caller's IP is an interrupted instruction (machine/trap frame)
 	note          string // "in prolog", "in epilogue", ...
 }

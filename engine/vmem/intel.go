@@ -85,6 +85,8 @@ var pagingX64 = paging{
 	split:       canonicalSplit(48),
 	decode:      flavorX64.decode,
 	decodeProto: flavorX64.decodeProto,
+
+	transitionMask: flavorX64.transitionMask,
 }
 
 var pagingX64LA57 = paging{
@@ -94,6 +96,8 @@ var pagingX64LA57 = paging{
 	split:       canonicalSplit(57),
 	decode:      flavorX64LA57.decode,
 	decodeProto: flavorX64LA57.decodeProto,
+
+	transitionMask: flavorX64LA57.transitionMask,
 }
 
 var pagingPAE = paging{
@@ -103,6 +107,8 @@ var pagingPAE = paging{
 	split:       split32,
 	decode:      flavorPAE.decodePAE,
 	decodeProto: flavorPAE.decodeProto,
+
+	transitionMask: flavorPAE.transitionMask,
 }
 
 var pagingX86 = paging{
@@ -112,6 +118,8 @@ var pagingX86 = paging{
 	split:       split32,
 	decode:      flavorX86.decode,
 	decodeProto: flavorX86.decodeProto,
+
+	transitionMask: flavorX86.transitionMask,
 }
 
 // system32 says a 32-bit address is in system space: MmSystemRangeStart is 0x80000000, or

@@ -55,7 +55,7 @@ func (t *Translator) finishFromTable(va uint64, s tableSlot) (pa, size uint64, e
 		return 0, 0, &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, State: StateUnreadable,
 			Reason: "page table not in the dump", Err: rerr}
 	}
-	d := t.mode.decode(last, l, e)
+	d := t.unswizzle(t.mode.decode(last, l, e))
 	if d.followProto {
 		// the leaf table is cached, never the prototype PTE's page: the prototype is resolved
 		// again (one more walk) and only the resulting page lands in the page cache.

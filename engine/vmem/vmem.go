@@ -6,7 +6,8 @@
 // states of §3.2 (a transition entry still names a physical page and is followed; a prototype
 // PTE is followed to the prototype PTE it names, in system space, and that one's page used when
 // it is valid or in transition; subsection, pagefile and demand-zero entries are reported as
-// not available). ARM64 uses the VMSAv8-64
+// not available), with the L1TF heuristic of swizzle.go for transition entries whose page the
+// dump lacks (a kernel that inverts a physical-address bit in them). ARM64 uses the VMSAv8-64
 // descriptor format with a 4 KB granule and 48-bit addresses; FORMATS.md §9 (gap 10) notes
 // that the Windows side of it was not researched, so only the hardware walk is done there.
 //
@@ -33,6 +34,9 @@ type Translator struct {
 	phys  Physical
 	mode  *paging
 	roots [2]uint64 // physical address of the top table; [1] only for ARM64's TTBR1
+	// l1tfBit is the physical-address bit un-flipped in swizzled transition entries (0: the
+	// rule is off; swizzle.go).
+	l1tfBit uint
 
 	mu     sync.Mutex
 	tables [tableSlots]tableSlot
@@ -134,4 +138,8 @@ type Step struct {
 	EntryAddr uint64 // physical address of the entry
 	Entry     uint64 // its value
 	State     EntryState
+	// L1TFBit is the physical-address bit flipped back in this transition entry's frame because
+	// the dump lacks the page it names (L1TF swizzling, swizzle.go); 0 when the entry was used
+	// as it reads. Note explains it.
+	L1TFBit uint
 }

@@ -17,6 +17,9 @@ type paging struct {
 	decode func(i int, l level, e uint64) decoded
 	// decodeProto interprets a prototype PTE (FORMATS.md §3.2); nil when the mode has none.
 	decodeProto func(e uint64) decoded
+	// transitionMask is the PFN field of a transition entry (§3.2); 0 when the mode has no
+	// transition entries. The L1TF bit must lie in it (swizzle.go).
+	transitionMask uint64
 }
 
 // level is one table of the walk: its index is VA bits [shift+bits-1 : shift].
@@ -38,6 +41,9 @@ type decoded struct {
 	// the page (state is StatePrototype).
 	followProto bool
 	proto       uint64
+	// l1tfBit: next is the entry's frame with this physical-address bit flipped back
+	// (swizzle.go); 0 when next is the frame as the entry holds it.
+	l1tfBit uint
 }
 
 func tableAt(pa uint64, state EntryState) decoded { return decoded{state: state, next: pa} }
@@ -66,9 +72,9 @@ func (t *Translator) walk(va uint64, steps *[]Step, follow bool) (Walk, error) {
 			return w, &TranslationError{VA: va, Level: l.name, EntryAddr: entryAddr, State: StateUnreadable,
 				Reason: "page table not in the dump", Err: err}
 		}
-		d := t.mode.decode(i, l, e)
+		d := t.unswizzle(t.mode.decode(i, l, e))
 		if steps != nil {
-			*steps = append(*steps, Step{Level: l.name, EntryAddr: entryAddr, Entry: e, State: d.state})
+			*steps = append(*steps, Step{Level: l.name, EntryAddr: entryAddr, Entry: e, State: d.state, L1TFBit: d.l1tfBit})
 		}
 		if d.followProto && follow {
 			w.leafTable = table
@@ -128,9 +134,9 @@ func (t *Translator) prototype(va uint64, l level, entryAddr, e uint64, d decode
 	if rerr != nil {
 		return 0, 0, fail(fmt.Sprintf("not present (prototype PTE at %#x, physical %#x, is not in the dump)", d.proto, pw.PA), rerr)
 	}
-	pd := t.mode.decodeProto(pe)
+	pd := t.unswizzle(t.mode.decodeProto(pe))
 	if steps != nil {
-		*steps = append(*steps, Step{Level: ProtoLevel, EntryAddr: pw.PA, Entry: pe, State: pd.state})
+		*steps = append(*steps, Step{Level: ProtoLevel, EntryAddr: pw.PA, Entry: pe, State: pd.state, L1TFBit: pd.l1tfBit})
 	}
 	if pd.state != StateValid && pd.state != StateTransition {
 		return 0, 0, &TranslationError{VA: va, Level: ProtoLevel, EntryAddr: pw.PA, Entry: pe, State: pd.state,
