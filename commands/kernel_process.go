@@ -196,7 +196,8 @@ func dirBaseForDisplay(v uint64, ptr int) uint64 {
 
 // sessionID reads MM_SESSION_SPACE.SessionId: from the kernel PDB when loaded, else at +8 (the
 // offset public `dt nt!_MM_SESSION_SPACE` output shows on x86 and x64; single source). A
-// process without a session (System, smss) shows `none`.
+// process without a session (System, smss) shows `none`. Session space is mapped per session,
+// so the structure is read through the process's own page tables, not the current process's.
 func (s *Session) sessionID(r *kernel.Reader, p kernel.Process) string {
 	if p.Session == 0 {
 		return "none"
@@ -205,7 +206,13 @@ func (s *Session) sessionID(r *kernel.Reader, p kernel.Process) string {
 	if o, src, ok := r.Layout.Offset("_MM_SESSION_SPACE", "SessionId"); ok && src == kernel.SourcePDB {
 		off = o
 	}
-	v, err := engine.ReadU32(s.Memory(), p.Session+off)
+	var mem engine.Memory = s.Memory()
+	if p.DirBase != 0 {
+		if own, err := s.Target.AddressSpace(p.DirBase); err == nil {
+			mem = own
+		}
+	}
+	v, err := engine.ReadU32(mem, p.Session+off)
 	if err != nil {
 		return "?"
 	}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -216,6 +217,10 @@ func checkVMSynth(t *testing.T, s *Session, pf *ksynth.PoolFacts) {
 	line := fmt.Sprintf("Commit limit:%20d (%11d Kb)\n", v["TotalCommitLimit"], v["TotalCommitLimit"]*4)
 	if !strings.Contains(text, line) {
 		t.Errorf("!vm: no line %q in\n%s", line, text)
+	}
+	// The rows wdbg cannot read are named, not silently left out.
+	if !strings.Contains(text, "(not shown: page files, Locked IO Pages, Free System PTEs") || !slices.Contains(res.Notes, vmNotShown) {
+		t.Errorf("!vm: the missing rows are not named\n%s", text)
 	}
 }
 

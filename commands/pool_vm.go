@@ -55,7 +55,8 @@ func runVM(ctx context.Context, s *Session, args string) (Result, error) {
 			return nil, &ExtraCharsError{Input: "!vm " + args, Col: 4 + strings.Index(args, f[1])}
 		}
 	}
-	k, err := s.poolKernel(ctx)
+	// poolUsedKernel adds the PDB's structure offsets (POOL_DESCRIPTOR, for the paged pools).
+	k, err := s.poolUsedKernel(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +80,13 @@ func runVM(ctx context.Context, s *Session, args string) (Result, error) {
 		res.Banners = append(res.Banners, b)
 		res.bannerAfter["NonPagedPool Max:"] = b
 	}
+	// One row per paged pool, where the build has several (WINDBG-SPEC §3.7's `[PagedPool N:
+	// per pool]`, labelled `PagedPool N Usage:` as Microsoft's !vm sample shows them).
+	if len(v.PagedPools) >= 2 {
+		for _, pp := range v.PagedPools {
+			add(fmt.Sprintf("PagedPool %d Usage:", pp.Index), pp.Usage)
+		}
+	}
 	add("PagedPool Usage:", v.PagedPoolUsage)
 	add("PagedPool Maximum:", v.PagedPoolMax)
 	if over(v.PagedPoolUsage, v.PagedPoolMax) {
@@ -94,11 +102,19 @@ func runVM(ctx context.Context, s *Session, args string) (Result, error) {
 	if len(res.Rows) == 0 {
 		return nil, fmt.Errorf("not available in this dump: no memory-manager counter could be read (no KDBG, no nt!MiSystemPartition)")
 	}
+	// WinDbg's page-file block, Locked IO Pages, Free System PTEs and the failed-allocation
+	// banners come from kernel variables that no public fact wdbg uses locates; say so rather
+	// than leave the reader to wonder why the rows are missing.
+	res.Notes = append(res.Notes, vmNotShown)
 	if res.showProcs {
 		s.vmProcesses(ctx, res)
 	}
 	return res, nil
 }
+
+// vmNotShown names the !vm parts wdbg cannot read.
+const vmNotShown = "not shown: page files, Locked IO Pages, Free System PTEs and the failed-allocation counts; " +
+	"no public source locates the kernel variables behind them"
 
 func over(usage, max pool.Counter) bool {
 	return usage.Known && max.Known && max.Value > 0 && float64(usage.Value) > excessive*float64(max.Value)

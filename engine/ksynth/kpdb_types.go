@@ -159,6 +159,7 @@ func (p *profile) kernelTypes() []pw.Struct {
 		t.add("_KSWITCH_FRAME", 0xC, false, member("ExceptionList", 0, ptr), member("ApcBypassDisable", 4, pw.ULong),
 			member("RetAddr", 8, ptr))
 	}
+	p.poolDescriptorType(&t) // Windows 7's paged pool descriptors (pool_pagedpools.go)
 	return t.structs
 }
 

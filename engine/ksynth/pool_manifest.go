@@ -43,8 +43,10 @@ type PoolFacts struct {
 	QuotaProcess uint64 `json:"quota_process"`
 	QuotaCookie  uint64 `json:"quota_cookie,omitempty"`
 
-	VM   VMFacts        `json:"vm"`
-	Fill *PoolFillFacts `json:"fill,omitempty"`
+	VM VMFacts `json:"vm"`
+	// PagedPools are the paged pool descriptors (pool_pagedpools.go), on Windows 7 machines.
+	PagedPools *PagedPoolFacts `json:"paged_pools,omitempty"`
+	Fill       *PoolFillFacts  `json:"fill,omitempty"`
 	// Owners are where the writer put tags into driver images.
 	Owners []OwnerFact `json:"owners,omitempty"`
 }

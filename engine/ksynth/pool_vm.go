@@ -107,7 +107,7 @@ func (w *poolWriter) vm() error {
 		}
 		facts.Variables = append(facts.Variables, vv)
 	}
-	return nil
+	return w.pagedPools() // Windows 7's several paged pools (pool_pagedpools.go)
 }
 
 func partOr(p *partitionLayout, f func(*partitionLayout) uint64) uint64 {

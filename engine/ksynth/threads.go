@@ -131,7 +131,10 @@ func (b *builder) buildThreads() error {
 	}
 	// One idle thread per processor, in the Idle process (not on the active list).
 	for n := range b.spec.Processors {
-		t := &thread{proc: b.idleProc, tid: 0, state: stateRunning, priority: 0, cpu: n, chain: chainIdleRunning}
+		// An idle thread is a kernel thread that starts in the idle loop: no TEB, and its start
+		// address is nt!KiIdleLoop, not a user-mode entry point.
+		t := &thread{proc: b.idleProc, tid: 0, state: stateRunning, priority: 0, cpu: n, chain: chainIdleRunning,
+			startRoutine: "nt!KiIdleLoop"}
 		if n == b.spec.BugCheckProcessor {
 			t.state, t.cpu, t.chain = stateReady, -1, chainIdleReady
 		}

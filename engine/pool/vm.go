@@ -22,7 +22,7 @@ type VM struct {
 	BadPages               Counter
 	NonPagedPoolUsage      Counter // MmAllocatedNonPagedPool
 	NonPagedPoolMax        Counter // MmMaximumNonPagedPoolInBytes / page size
-	PagedPoolUsage         Counter // MmPagedPoolCommit (see ReadVM)
+	PagedPoolUsage         Counter // the paged pools' total, else MmPagedPoolCommit (see ReadVM)
 	PagedPoolMax           Counter // MmSizeOfPagedPoolInBytes / page size
 	PagedPoolCommit        Counter
 	SharedCommit           Counter
@@ -34,7 +34,9 @@ type VM struct {
 	PeakCommitment         Counter
 	PagesForPagingFile     Counter
 	NumberOfPagingFiles    Counter // a count, not pages
-	Notes                  []string
+	// PagedPools are the paged pools of builds that have several (vm_pagedpools.go), by index.
+	PagedPools []PagedPool
+	Notes      []string
 }
 
 // partitionLayout holds the _MI_PARTITION offsets of one build (FORMATS.md §6.5, x64).
@@ -55,8 +57,9 @@ var partitionLayouts = map[uint32]partitionLayout{
 // §6.5) on any build, then, on the x64 builds §6.5 tabulates, from nt!MiSystemPartition when
 // the symbols locate it (those values win). What neither gives stays unknown.
 //
-// PagedPoolUsage is MmPagedPoolCommit: the facts hold no offset of the paged pool descriptor's
-// allocated-page count, and the commit charged to paged pool is the nearest figure they give.
+// PagedPoolUsage is the total of the paged pool descriptors (TotalPages + TotalBigPages of each,
+// vm_pagedpools.go) on the builds whose descriptors are known and read; elsewhere it is
+// MmPagedPoolCommit, the commit charged to paged pool, the nearest figure the facts give.
 func ReadVM(k *Kernel) *VM {
 	v := &VM{}
 	const page = pageSize
@@ -99,6 +102,7 @@ func ReadVM(k *Kernel) *VM {
 			}
 		}
 	}
+	readPagedPools(k, v)
 	l, ok := partitionLayouts[k.Build]
 	if !ok || k.ptrSize() != 8 {
 		return v
