@@ -28,16 +28,24 @@ func openPoolDump(t *testing.T, spec ksynth.Spec) (*Session, *ksynth.Manifest) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	target, syms := openBuilt(t, d)
+	return NewSessionWith(target, SessionOptions{SymbolPath: syms}), d.Manifest()
+}
+
+// openBuilt writes a built dump and its kernel PDB to a temporary folder and opens the dump;
+// syms is the symbol path that finds the PDB. The target is closed when the test ends.
+func openBuilt(t *testing.T, d *ksynth.Dump) (target *engine.Target, syms string) {
+	t.Helper()
 	path, syms, err := d.WriteWithSymbols(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	target, err := engine.Open(path)
+	target, err = engine.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { target.Close() })
-	return NewSessionWith(target, SessionOptions{SymbolPath: syms}), d.Manifest()
+	return target, syms
 }
 
 func runPoolCmd(t *testing.T, s *Session, line string) (Result, string) {
@@ -71,17 +79,7 @@ func TestPoolSynthLeak(t *testing.T) {
 func checkPoolUsedSynth(t *testing.T, s *Session, pf *ksynth.PoolFacts) {
 	r, text := runPoolCmd(t, s, "!poolused 1")
 	res := r.(*poolUsedResult)
-	want := map[string]poolUsedRow{}
-	for _, tf := range pf.Trackers {
-		w := want[tf.Tag]
-		w.NonPaged.Allocs += tf.NonPagedAllocs
-		w.NonPaged.Frees += tf.NonPagedFrees
-		w.NonPaged.Bytes += tf.NonPagedBytes
-		w.Paged.Allocs += tf.PagedAllocs
-		w.Paged.Frees += tf.PagedFrees
-		w.Paged.Bytes += tf.PagedBytes
-		want[tf.Tag] = w
-	}
+	want := trackerTotals(pf.Trackers)
 	if len(res.Rows) != len(want) {
 		t.Errorf("!poolused 1: %d rows, manifest has %d tags\n%s", len(res.Rows), len(want), text)
 	}

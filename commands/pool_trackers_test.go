@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"wdbg/engine"
 	"wdbg/engine/ksynth"
 )
 
@@ -112,15 +111,7 @@ func TestPoolUsedWithoutTagTablesSymbol(t *testing.T) {
 	}
 	m := d.Manifest()
 	delete(m.Globals, "ExPoolTagTables") // WriteSymbols emits a public per global
-	path, syms, err := d.WriteWithSymbols(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := engine.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target, syms := openBuilt(t, d)
 	s := NewSessionWith(target, SessionOptions{SymbolPath: syms})
 	var global []ksynth.TrackerFact
 	for _, tf := range m.Pool.Trackers {
@@ -180,15 +171,7 @@ func TestPoolUsedSession(t *testing.T) {
 		}
 	}
 	// Without the kernel's symbols: the variables it needs are named.
-	path, _, err := mustBuild(t).WriteWithSymbols(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	target, err := engine.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
+	target, _ := openBuilt(t, mustBuild(t))
 	bare := NewSessionWith(target, SessionOptions{})
 	if err := runPoolCmdErr(bare, "!poolused 8"); err == nil || !strings.Contains(err.Error(), "not available in this dump") ||
 		!strings.Contains(err.Error(), "nt!ExpSessionPoolTrackTable") {

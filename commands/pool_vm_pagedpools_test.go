@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"wdbg/engine"
 	"wdbg/engine/ksynth"
 )
 
@@ -30,15 +29,7 @@ func TestVMPagedPools(t *testing.T) {
 			if commit := d.Manifest().Pool.VM.Values["PagedPoolCommit"]; pp.TotalPages != commit {
 				t.Fatalf("pools total %d, MmPagedPoolCommit %d", pp.TotalPages, commit)
 			}
-			path, syms, err := d.WriteWithSymbols(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			target, err := engine.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { target.Close() })
+			target, syms := openBuilt(t, d)
 			for _, withPDB := range []bool{true, false} {
 				opts := SessionOptions{}
 				wantSource := "built-in Windows 7 SP1 offsets"
