@@ -349,8 +349,17 @@ func (r *pteResult) WriteText(w io.Writer) error {
 		}
 		b.WriteByte('\n')
 	}
-	for _, d := range r.Detail {
-		b.WriteString(d + "\n")
+	// The state of an entry that is not valid goes under its column, as WinDbg lays it out:
+	// "not valid" once, at the end of the pfn row, then Transition/Protect/... lines below it.
+	detail, indent := r.Detail, ""
+	if n := len(pfn); n > 0 {
+		indent = strings.Repeat(" ", 27*(n-1))
+		if pfn[n-1] == "not valid" && len(detail) > 0 && detail[0] == "not valid" {
+			detail = detail[1:]
+		}
+	}
+	for _, d := range detail {
+		b.WriteString(indent + d + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

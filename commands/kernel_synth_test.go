@@ -268,8 +268,13 @@ func checkSynthPte(t *testing.T, k synthKernel) {
 			t.Errorf("!vtop 0 %x lacks %q:\n%s", w.VA, want, vtop)
 		}
 	}
-	if out := run(t, k.s, fmt.Sprintf("!pte %x", k.m.PTE.Transition.VA)); !strings.Contains(out, " Transition: ") {
-		t.Errorf("!pte of the transition page:\n%s", out)
+	// A transition PTE: "not valid" once, ending the pfn row, and the entry's state under the
+	// last level's column (27 characters per column).
+	tw := k.m.PTE.Transition
+	out := run(t, k.s, fmt.Sprintf("!pte %x", tw.VA))
+	under := "\n" + strings.Repeat(" ", 27*(len(tw.Levels)-1)) + " Transition: "
+	if strings.Count(out, "not valid") != 1 || !strings.Contains(out, "  not valid\n") || !strings.Contains(out, under) {
+		t.Errorf("!pte of the transition page: want one \"not valid\" and %q in\n%s", under, out)
 	}
 	un := k.m.PTE.Unmapped
 	if out := run(t, k.s, fmt.Sprintf("!vtop 0 %x", un.VA)); !strings.Contains(out, "translation fails") {
