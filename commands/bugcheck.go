@@ -23,7 +23,7 @@ var bugcheckCommands = []*Command{
 	{
 		Name: ".trap", Group: "Registers",
 		Usage: ".trap [Address]", Summary: "use a kernel trap frame as the register context",
-		Help: "Reads the KTRAP_FRAME at Address (x64 and x86 kernel dumps) and makes its registers the current scope, " +
+		Help: "Reads the KTRAP_FRAME at Address (x64, x86 and ARM64 kernel dumps) and makes its registers the current scope, " +
 			"like .cxr does for a CONTEXT record; registers the frame does not save show as zero. Without an " +
 			"address, returns to the processor's own registers.",
 		Run: runTrap,
