@@ -194,29 +194,44 @@ func dirBaseForDisplay(v uint64, ptr int) uint64 {
 	return v
 }
 
-// sessionID reads MM_SESSION_SPACE.SessionId: from the kernel PDB when loaded, else at +8 (the
-// offset public `dt nt!_MM_SESSION_SPACE` output shows on x86 and x64; single source). A
-// process without a session (System, smss) shows `none`. Session space is mapped per session,
-// so the structure is read through the process's own page tables, not the current process's.
+// sessionID is `!process`'s SessionId field: the number, `none` for a process without a
+// session (System, smss), `?` when it cannot be read.
 func (s *Session) sessionID(r *kernel.Reader, p kernel.Process) string {
 	if p.Session == 0 {
 		return "none"
+	}
+	id, ok := s.processSessionID(r, p)
+	if !ok {
+		return "?"
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// processSessionID reads MM_SESSION_SPACE.SessionId of p's session: at the kernel PDB's offset
+// when loaded, else at +8 (the offset public `dt nt!_MM_SESSION_SPACE` output shows on x86 and
+// x64; single source). Session space is mapped per session, so the structure is read through
+// the process's own page tables, not the current process's.
+func (s *Session) processSessionID(r *kernel.Reader, p kernel.Process) (uint32, bool) {
+	if p.Session == 0 {
+		return 0, false
 	}
 	off := uint64(8)
 	if o, src, ok := r.Layout.Offset("_MM_SESSION_SPACE", "SessionId"); ok && src == kernel.SourcePDB {
 		off = o
 	}
-	var mem engine.Memory = s.Memory()
+	v, err := engine.ReadU32(s.processMemory(p), p.Session+off)
+	return v, err == nil
+}
+
+// processMemory is p's own address space (its DirBase), or the current one when that cannot
+// be built.
+func (s *Session) processMemory(p kernel.Process) engine.Memory {
 	if p.DirBase != 0 {
 		if own, err := s.Target.AddressSpace(p.DirBase); err == nil {
-			mem = own
+			return own
 		}
 	}
-	v, err := engine.ReadU32(mem, p.Session+off)
-	if err != nil {
-		return "?"
-	}
-	return strconv.FormatUint(uint64(v), 10)
+	return s.Memory()
 }
 
 // processDetails are the lines flag 1 adds: what the EPROCESS holds of them.

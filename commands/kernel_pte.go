@@ -312,6 +312,9 @@ func protectionName(p uint64) string {
 	return name
 }
 
+// pteColumn is the width of one level's column in !pte.
+const pteColumn = 27
+
 // WriteText prints the columns of WinDbg's !pte: one 27-character column per level, rows
 // "<level> at <va>", "contains <entry>", "pfn <n> <flags>", under a right-aligned `VA` line.
 func (r *pteResult) WriteText(w io.Writer) error {
@@ -342,7 +345,7 @@ func (r *pteResult) WriteText(w io.Writer) error {
 	for _, row := range [][]string{at, contains, pfn} {
 		for i, c := range row {
 			if i < len(row)-1 {
-				fmt.Fprintf(&b, "%-27s", c)
+				fmt.Fprintf(&b, "%-*s", pteColumn, c)
 			} else {
 				b.WriteString(c)
 			}
@@ -353,7 +356,7 @@ func (r *pteResult) WriteText(w io.Writer) error {
 	// "not valid" once, at the end of the pfn row, then Transition/Protect/... lines below it.
 	detail, indent := r.Detail, ""
 	if n := len(pfn); n > 0 {
-		indent = strings.Repeat(" ", 27*(n-1))
+		indent = strings.Repeat(" ", pteColumn*(n-1))
 		if pfn[n-1] == "not valid" && len(detail) > 0 && detail[0] == "not valid" {
 			detail = detail[1:]
 		}

@@ -81,11 +81,11 @@ func runPoolUsed(ctx context.Context, s *Session, args string) (Result, error) {
 	var tr *pool.Tracker
 	var session *poolUsedSession
 	if flags&8 != 0 {
-		st, err := s.readSessionTracker(ctx, k)
+		st, id, err := s.readSessionTracker(ctx, k)
 		if err != nil {
 			return nil, err
 		}
-		tr, session = &st.Tracker, newPoolUsedSession(st, s.PointerSize())
+		tr, session = &st.Tracker, newPoolUsedSession(st, id, s.PointerSize())
 	} else if tr, err = pool.ReadTracker(k); err != nil {
 		return nil, err
 	}

@@ -26,14 +26,10 @@ type poolUsedSession struct {
 	ptrSize int
 }
 
-func newPoolUsedSession(st *pool.SessionTracker, ptrSize int) *poolUsedSession {
+func newPoolUsedSession(st *pool.SessionTracker, sessionID *uint32, ptrSize int) *poolUsedSession {
 	ps := &poolUsedSession{Process: FormatPtr(st.Process, ptrSize), ProcessName: st.ProcessName,
-		SessionSpace: FormatPtr(st.SessionSpace, ptrSize), Table: FormatPtr(st.Table, ptrSize), TableSize: st.Size,
-		ptrSize: ptrSize}
-	if st.HasSessionID {
-		id := st.SessionID
-		ps.SessionID = &id
-	}
+		SessionSpace: FormatPtr(st.SessionSpace, ptrSize), SessionID: sessionID, Table: FormatPtr(st.Table, ptrSize),
+		TableSize: st.Size, ptrSize: ptrSize}
 	if st.Expansion != 0 {
 		ps.Expansion, ps.ExpansionSize = FormatPtr(st.Expansion, ptrSize), st.ExpansionSize
 	}
@@ -76,26 +72,31 @@ func (s *Session) poolUsedKernel(ctx context.Context) (*pool.Kernel, error) {
 
 // readSessionTracker reads the session pool of the current process (.process's choice, else
 // the current thread's), through that process's address space: session space maps each
-// session's own table at the same address.
-func (s *Session) readSessionTracker(ctx context.Context, k *pool.Kernel) (*pool.SessionTracker, error) {
+// session's own table at the same address. sessionID is the session's number when it could be
+// read.
+func (s *Session) readSessionTracker(ctx context.Context, k *pool.Kernel) (st *pool.SessionTracker, sessionID *uint32, err error) {
 	addr := s.currentProcessAddr(ctx)
 	if addr == 0 {
-		return nil, fmt.Errorf("not available in this dump: the current process is not known; choose one with .process")
+		return nil, nil, fmt.Errorf("not available in this dump: the current process is not known; choose one with .process")
 	}
 	r, err := s.kernelReader(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := r.Process(addr)
 	if err != nil {
-		return nil, fmt.Errorf("not available in this dump: the current process %s cannot be read: %v", FormatAddr(addr, s.PointerSize()), err)
+		return nil, nil, fmt.Errorf("not available in this dump: the current process %s cannot be read: %v", FormatAddr(addr, s.PointerSize()), err)
 	}
 	q := pool.SessionQuery{Process: p.Addr, ProcessName: p.ImageName, Session: p.Session,
 		SessionKnown: !slices.Contains(p.Unknown, "Session")}
 	if p.DirBase != 0 {
 		if mem, err := s.Target.AddressSpace(p.DirBase); err == nil {
-			q.Mem = mem
+			q.Mem = mem // not the current address space: session space differs between sessions
 		}
 	}
-	return pool.ReadSessionTracker(k, q)
+	if id, ok := s.processSessionID(r, p); ok {
+		sessionID = &id
+	}
+	st, err = pool.ReadSessionTracker(k, q)
+	return st, sessionID, err
 }

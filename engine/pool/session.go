@@ -12,7 +12,7 @@ import (
 // layout (FORMATS.md §6.3). Session space maps each session's own data at the same virtual
 // addresses, so the table must be read through the address space of a process of that session.
 // Public PDB type dumps (ntdiff/headers) show _MM_SESSION_SPACE with PoolTrackTableExpansion
-// and PoolTrackTableExpansionSize, the session's overflow table, and SessionId; their offsets
+// and PoolTrackTableExpansionSize, the session's overflow table; their offsets
 // vary by build and are taken from the kernel PDB's types only. The process's session is its
 // EPROCESS.Session (FORMATS.md §5).
 
@@ -34,8 +34,6 @@ type SessionTracker struct {
 	Process      uint64
 	ProcessName  string
 	SessionSpace uint64 // the _MM_SESSION_SPACE
-	SessionID    uint32
-	HasSessionID bool // _MM_SESSION_SPACE.SessionId is in the PDB types and was read
 	// Expansion and ExpansionSize are the session's overflow table, when the PDB types name it.
 	Expansion     uint64
 	ExpansionSize uint64
@@ -83,12 +81,6 @@ func ReadSessionTracker(k *Kernel, q SessionQuery) (*SessionTracker, error) {
 		return st, fmt.Errorf("not available in this dump: the session tracker table is empty (nt!ExpSessionPoolTrackTable %#x, size %d)", table, size)
 	}
 	st.Table, st.Size = table, size
-	if off, ok := k.field("_MM_SESSION_SPACE", "SessionId"); ok {
-		var b [4]byte
-		if n, _ := q.Mem.ReadAt(b[:], q.Session+off); n == 4 {
-			st.SessionID, st.HasSessionID = uint32(field{0, 4}.read(b[:])), true
-		}
-	}
 	merged := map[Tag]*TrackerEntry{}
 	r := st.readTableNoted(q.Mem, "ExpSessionPoolTrackTable", table, size, merged)
 	if r.read == 0 {
